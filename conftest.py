@@ -1,0 +1,30 @@
+"""Root pytest wiring: options shared by the unit tests, the contract tests and the scenarios."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("severa-sandbox")
+    group.addoption(
+        "--sim-mode",
+        default=os.environ.get("SEVERA_SANDBOX_SIM_MODE", "all"),
+        help="contract-test transport: inprocess, server, external, a comma list, or 'all' (inprocess+server)",
+    )
+    group.addoption(
+        "--specs-dir",
+        default=None,
+        help="folder with the vendor OpenAPI documents and the Finvoice XSD (default $SEVERA_SANDBOX_SPECS "
+        "or ../shared/specs)",
+    )

@@ -1,0 +1,24 @@
+"""The control-plane kit shared by every simulator (SPEC §3.3): service-agnostic."""
+
+from .clock import SimClock
+from .faults import FaultEngine, FaultRule, FaultRuleError
+from .journal import Journal, JournalEntry
+from .server import ThreadedServer
+from .simulator import ControlError, Simulator, SnapshotError, control_error, json_body
+from .transport import InProcessTransport
+
+__all__ = [
+    "ControlError",
+    "FaultEngine",
+    "FaultRule",
+    "FaultRuleError",
+    "InProcessTransport",
+    "Journal",
+    "JournalEntry",
+    "SimClock",
+    "Simulator",
+    "SnapshotError",
+    "ThreadedServer",
+    "control_error",
+    "json_body",
+]

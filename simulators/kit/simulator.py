@@ -1,0 +1,541 @@
+"""The service-agnostic core of every fake: state lifecycle, request pipeline, control plane.
+
+A service subclasses `Simulator`, builds its backend in `build_state`, registers its routes
+and says how its errors look (`error_response`). The kit then gives it, for free:
+
+* `POST /_sim/reset`, `GET|PUT /_sim/state` (versioned snapshots), `GET|DELETE /_sim/journal`,
+  `GET|POST|DELETE /_sim/faults`, `GET|POST /_sim/clock`, `GET /_sim/credentials`,
+  `GET /_sim/routes`, and the service's own actors under `/_sim/...`;
+* the same operations as Python methods for in-process use;
+* a journal of every exchange with secrets redacted, fault injection in the service's own
+  error envelope, near-miss help on unknown routes, a request body limit, and serialised
+  access to the state (one request at a time mutates it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, ClassVar
+
+import httpx
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from .clock import SimClock
+from .faults import FaultEngine, FaultRule, FaultRuleError
+from .journal import Journal
+from .nearmiss import closest_routes, route_templates
+from .redact import redact_obj
+from .server import NetworkFaultMiddleware, ThreadedServer
+from .transport import NETWORK_FAULT_KEY, InProcessTransport
+
+SNAPSHOT_FORMAT = "severa-sandbox.state"
+CONTROL_PREFIX = "/_sim"
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+class SnapshotError(ValueError):
+    """A state snapshot that cannot be imported; the message says why."""
+
+
+class ControlError(Exception):
+    """A bad control-plane request (400 unless told otherwise)."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def control_error(message: str, status: int = 400, code: str = "bad_request") -> Response:
+    resp = jsonify({"error": {"code": code, "message": message}})
+    resp.status_code = status
+    return resp
+
+
+def json_body(required: bool = False) -> dict[str, Any]:
+    """The JSON object of a control-plane request, or a clear ControlError."""
+    raw = request.get_data(as_text=True)
+    if not raw.strip():
+        if required:
+            raise ControlError("expected a JSON object in the request body")
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ControlError(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ControlError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+class Simulator:
+    """Base class of the Severa, Maventa and Maestro fakes."""
+
+    service: ClassVar[str] = "generic"
+    state_version: ClassVar[int] = 1
+    presets: ClassVar[tuple[str, ...]] = ("empty", "demo")
+    default_preset: ClassVar[str] = "demo"
+
+    def __init__(
+        self,
+        preset: str | None = None,
+        seed: int = 0,
+        *,
+        clock: SimClock | None = None,
+        journal_capacity: int = 2000,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.clock = clock or SimClock()
+        self.journal = Journal(journal_capacity)
+        self.faults = FaultEngine()
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.max_body_bytes = max_body_bytes
+        self.preset = preset or self.default_preset
+        self.seed = seed
+        self._app: Flask | None = None
+        self.reset(self.preset, seed, clear_faults=True)
+
+    # ----------------------------------------------------------------- hooks for services
+    def build_state(self, preset: str, seed: int) -> None:
+        """Create a fresh backend for `preset` with deterministic data from `seed`."""
+        raise NotImplementedError
+
+    def export_data(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def import_data(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def register_routes(self, app: Flask) -> None:
+        raise NotImplementedError
+
+    def register_actors(self, control: Blueprint) -> None:
+        """Add the service's actors (humans, outside systems) to the control plane."""
+
+    def error_response(
+        self, status: int, message: str, *, code: str | None = None, details: Any = None
+    ) -> Response:
+        """An error in the service's own envelope."""
+        resp = jsonify({"error": {"code": code or str(status), "message": message, "details": details}})
+        resp.status_code = status
+        return resp
+
+    def rate_limited_response(self, retry_after: int) -> Response:
+        resp = self.error_response(429, "Too many requests", code="rate_limited")
+        resp.headers["Retry-After"] = str(retry_after)
+        return resp
+
+    def tenant_of(self, req: Any) -> str | None:
+        """Which tenant a request belongs to (for fault matching and the journal), without side effects."""
+        return None
+
+    def credentials(self) -> dict[str, Any]:
+        """The credentials that the current state accepts (sandbox secrets)."""
+        return {}
+
+    def secret_values(self) -> list[str]:
+        """Known secret values to scrub from the journal wherever they appear."""
+        return []
+
+    def normalize_path(self, path: str) -> str:
+        """The path as fault rules see it (e.g. an API version alias mapped to its canonical form)."""
+        return path
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+    # ----------------------------------------------------------------- state lifecycle
+    def reset(self, preset: str | None = None, seed: int | None = None, *, clear_faults: bool = True) -> None:
+        preset = preset or self.preset
+        if preset not in self.presets:
+            raise ControlError(f"unknown preset {preset!r}; known presets: {', '.join(self.presets)}")
+        seed = self.seed if seed is None else seed
+        with self.lock:
+            self.build_state(preset, seed)
+            self.preset, self.seed = preset, seed
+            if clear_faults:
+                self.faults.clear()
+            self.journal.clear()
+
+    def export_state(self, *, redact: bool = False) -> dict[str, Any]:
+        with self.lock:
+            snap = {
+                "format": SNAPSHOT_FORMAT,
+                "service": self.service,
+                "version": self.state_version,
+                "preset": self.preset,
+                "seed": self.seed,
+                "clock": self.clock.to_json(),
+                "faults": self.faults.to_json(),
+                "data": self.export_data(),
+            }
+        if redact:
+            snap = redact_obj(snap)
+            snap["redacted"] = True
+        return snap
+
+    def import_state(self, snap: Any) -> None:
+        if not isinstance(snap, dict):
+            raise SnapshotError("a state snapshot must be a JSON object")
+        if snap.get("format") != SNAPSHOT_FORMAT:
+            raise SnapshotError(f"not a severa-sandbox state snapshot (format {snap.get('format')!r})")
+        if snap.get("service") != self.service:
+            raise SnapshotError(
+                f"this snapshot is of the {snap.get('service')!r} simulator; this is the {self.service!r} simulator"
+            )
+        if snap.get("version") != self.state_version:
+            raise SnapshotError(
+                f"snapshot version {snap.get('version')!r} is not supported by this {self.service} simulator "
+                f"(it reads version {self.state_version}); export the state again with this release"
+            )
+        if snap.get("redacted"):
+            raise SnapshotError("this snapshot was exported with secrets redacted and cannot be imported")
+        if not isinstance(snap.get("data"), dict):
+            raise SnapshotError("snapshot field 'data': expected an object")
+        with self.lock:
+            previous = self.export_data()
+            try:
+                self.import_data(snap["data"])
+                self.faults.load_json(snap.get("faults") or [])
+            except (KeyError, TypeError, ValueError, FaultRuleError) as exc:
+                self.import_data(previous)  # never lose the state we had
+                raise SnapshotError(f"snapshot data is inconsistent: {exc}") from exc
+            self.clock.load_json(snap.get("clock") or {})
+            self.preset = str(snap.get("preset", self.preset))
+            self.seed = int(snap.get("seed", self.seed))
+
+    def add_fault(self, rule: dict[str, Any]) -> FaultRule:
+        return self.faults.add(rule)
+
+    # ----------------------------------------------------------------- transports
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            self._app = self._create_app()
+        return self._app
+
+    def transport(self) -> InProcessTransport:
+        return InProcessTransport(self.app)
+
+    def client(self, base_url: str = "http://sim.local", **kwargs: Any) -> httpx.Client:
+        return httpx.Client(transport=self.transport(), base_url=base_url, **kwargs)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedServer:
+        return ThreadedServer(self.app, host=host, port=port, stopping=self.stopping).start()
+
+    # ----------------------------------------------------------------- the app
+    def _create_app(self) -> Flask:
+        app = Flask(f"simulators.{self.service}")
+        app.config["MAX_CONTENT_LENGTH"] = self.max_body_bytes
+        app.json.sort_keys = False  # type: ignore[attr-defined]
+        app.json.ensure_ascii = False  # type: ignore[attr-defined]
+        app.extensions["simulator"] = self
+        app.url_map.strict_slashes = False
+        self.register_routes(app)
+        control = self._control_blueprint()
+        self.register_actors(control)
+        app.register_blueprint(control)
+        app.before_request(self._before)
+        app.after_request(self._after)
+        app.teardown_request(self._teardown)
+        app.register_error_handler(HTTPException, self._http_error)
+        app.register_error_handler(ControlError, lambda e: control_error(e.message, e.status, e.code))
+        app.register_error_handler(Exception, self._unexpected)
+        app.wsgi_app = NetworkFaultMiddleware(app.wsgi_app, self.stopping)  # type: ignore[method-assign]
+        return app
+
+    @staticmethod
+    def _is_control(path: str) -> bool:
+        return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+    def _before(self) -> Response | None:
+        g.sim_started = time.perf_counter()
+        g.sim_fault = None
+        if self._is_control(request.path):
+            return None
+        request.get_data(cache=True)  # keep the body for the journal (form parsing still works)
+        try:
+            g.sim_tenant = self.tenant_of(request)
+        except Exception:  # a tenant guess must never break the request
+            g.sim_tenant = None
+        rule = self.faults.evaluate(request.method, self.normalize_path(request.path), g.sim_tenant)
+        if rule is not None:
+            g.sim_fault = rule
+            if rule.effect.type == "delay":
+                self.stopping.wait(rule.effect.seconds)
+            elif not rule.effect.after_processing:
+                g.sim_fault_applied = True
+                return self._fault_response(rule)
+        self.lock.acquire()
+        g.sim_locked = True
+        return None
+
+    def _fault_response(self, rule: FaultRule) -> Response:
+        e = rule.effect
+        if e.type == "status":
+            return self.error_response(e.status, e.message or _reason(e.status), code=e.code)
+        if e.type == "rate_limit":
+            return self.rate_limited_response(e.retry_after)
+        if e.type == "malformed":
+            return Response('{"error": {"code": ', status=e.status if e.status < 400 else 200,
+                            content_type="application/json")
+        # hang / reset: the middleware turns this marker into a real network fault
+        request.environ[NETWORK_FAULT_KEY] = (e.type, e.seconds)
+        return Response(b"", status=200)
+
+    def _after(self, response: Response) -> Response:
+        if self._is_control(request.path):
+            return response
+        rule: FaultRule | None = g.get("sim_fault")
+        if rule is not None and rule.effect.after_processing and not g.get("sim_fault_applied"):
+            if rule.effect.type != "delay":
+                response = self._fault_response(rule)
+        self._record(response, rule)
+        return response
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        if g.get("sim_locked"):
+            g.sim_locked = False
+            self.lock.release()
+
+    def _record(self, response: Response, rule: FaultRule | None) -> None:
+        ctype = response.content_type or ""
+        if response.direct_passthrough or not _is_text(ctype):
+            body = f"<{response.content_length or 0} bytes {ctype}>"
+        else:
+            body = response.get_data(as_text=True)
+        req_ctype = request.content_type or ""
+        if _is_text(req_ctype) or not req_ctype:
+            req_body = request.get_data(as_text=True)
+        elif "multipart" in req_ctype:
+            req_body = _describe_multipart()
+        else:
+            req_body = f"<{request.content_length or 0} bytes {req_ctype}>"
+        network = request.environ.get(NETWORK_FAULT_KEY)
+        self.journal.record(
+            at=self.clock.now().isoformat().replace("+00:00", "Z"),
+            method=request.method,
+            path=request.path,
+            query=request.query_string.decode("latin-1"),
+            tenant=g.get("sim_tenant"),
+            status=0 if network else response.status_code,
+            duration_ms=(time.perf_counter() - g.get("sim_started", time.perf_counter())) * 1000,
+            request_headers=list(request.headers.items()),
+            request_body=req_body,
+            request_content_type=req_ctype,
+            response_headers=list(response.headers.items()),
+            response_body="" if network else body,
+            response_content_type=ctype,
+            fault=rule.describe() if rule else None,
+            secrets=self.secret_values(),
+        )
+
+    def _http_error(self, exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if self._is_control(request.path):
+            return control_error(exc.description or _reason(status), status, code=_reason(status).lower().replace(" ", "_"))
+        if isinstance(exc, NotFound) and request.url_rule is None:
+            near = closest_routes(self.app, request.method, request.path)
+            hint = f"; closest known routes: {', '.join(near)}" if near else ""
+            return self.error_response(
+                404, f"No route matches {request.method} {request.path}{hint}", details={"closest_routes": near}
+            )
+        if isinstance(exc, MethodNotAllowed):
+            allowed = sorted(set(exc.valid_methods or []) - {"HEAD", "OPTIONS"})
+            resp = self.error_response(405, f"Method {request.method} is not allowed on {request.path}; "
+                                            f"allowed: {', '.join(allowed)}")
+            resp.headers["Allow"] = ", ".join(allowed)
+            return resp
+        if status == 413:
+            return self.error_response(413, f"Request body too large (limit {self.max_body_bytes} bytes)")
+        return self.error_response(status, exc.description or _reason(status))
+
+    def _unexpected(self, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return self._http_error(exc)
+        self.app.logger.exception("unexpected error in the %s simulator", self.service)
+        if self._is_control(request.path):
+            return control_error(f"internal error in the simulator: {type(exc).__name__}", 500, "internal")
+        return self.error_response(500, "An internal error occurred in the simulator.")
+
+    # ----------------------------------------------------------------- control plane
+    def _control_blueprint(self) -> Blueprint:
+        bp = Blueprint("sim_control", __name__, url_prefix=CONTROL_PREFIX)
+        sim = self
+
+        @bp.get("/")
+        def info() -> Response:
+            return jsonify(
+                {
+                    "service": sim.service,
+                    "state_version": sim.state_version,
+                    "preset": sim.preset,
+                    "seed": sim.seed,
+                    "presets": list(sim.presets),
+                    "clock": sim.clock.describe(),
+                    "journal_entries": len(sim.journal),
+                    "faults": len(sim.faults.rules()),
+                    **sim.describe(),
+                }
+            )
+
+        @bp.post("/reset")
+        def reset() -> Response:
+            body = json_body()
+            seed = body.get("seed", sim.seed)
+            if isinstance(seed, bool) or not isinstance(seed, int):
+                raise ControlError(f"seed: expected an integer, got {seed!r}")
+            preset = body.get("preset", sim.default_preset)
+            if not isinstance(preset, str):
+                raise ControlError(f"preset: expected a string, got {preset!r}")
+            sim.reset(preset, seed, clear_faults=not body.get("keep_faults", False))
+            return jsonify({"preset": sim.preset, "seed": sim.seed})
+
+        @bp.get("/state")
+        def get_state() -> Response:
+            return jsonify(sim.export_state(redact=request.args.get("redact", "").lower() in {"1", "true", "yes"}))
+
+        @bp.put("/state")
+        def put_state() -> Response:
+            try:
+                sim.import_state(json_body(required=True))
+            except SnapshotError as exc:
+                raise ControlError(str(exc), 409 if "version" in str(exc) else 400, "snapshot_refused") from exc
+            return jsonify({"imported": True, "preset": sim.preset, "seed": sim.seed})
+
+        @bp.get("/journal")
+        def journal() -> Response:
+            a = request.args
+
+            def as_int(name: str) -> int | None:
+                v = a.get(name)
+                if v is None or v == "":
+                    return None
+                if not v.lstrip("-").isdigit():
+                    raise ControlError(f"query parameter {name!r}: expected an integer, got {v!r}")
+                return int(v)
+
+            faulted = a.get("faulted")
+            entries = sim.journal.entries(
+                method=a.get("method"),
+                path=a.get("path"),
+                path_prefix=a.get("path_prefix"),
+                status=as_int("status"),
+                tenant=a.get("tenant"),
+                since_id=as_int("since"),
+                faulted=None if faulted is None else faulted.lower() in {"1", "true", "yes"},
+                limit=as_int("limit"),
+            )
+            return jsonify({"entries": [e.to_json() for e in entries], "capacity": sim.journal.capacity,
+                            "dropped": sim.journal.dropped})
+
+        @bp.delete("/journal")
+        def clear_journal() -> Response:
+            sim.journal.clear()
+            return Response(status=204)
+
+        @bp.get("/faults")
+        def list_faults() -> Response:
+            return jsonify({"faults": sim.faults.to_json()})
+
+        @bp.post("/faults")
+        def add_faults() -> Response:
+            raw = request.get_data(as_text=True)
+            try:
+                data = json.loads(raw) if raw.strip() else None
+            except ValueError as exc:
+                raise ControlError(f"request body is not valid JSON: {exc}") from exc
+            rules = data if isinstance(data, list) else [data]
+            added = []
+            for i, r in enumerate(rules):
+                try:
+                    added.append(sim.faults.add(r).to_json())
+                except FaultRuleError as exc:
+                    for done in added:
+                        sim.faults.remove(done["id"])
+                    where = f"rule {i}: " if isinstance(data, list) else ""
+                    raise ControlError(f"{where}{exc}", code="invalid_fault_rule") from exc
+            resp = jsonify(added if isinstance(data, list) else added[0])
+            resp.status_code = 201
+            return resp
+
+        @bp.delete("/faults")
+        def clear_faults() -> Response:
+            sim.faults.clear()
+            return Response(status=204)
+
+        @bp.delete("/faults/<int:rule_id>")
+        def delete_fault(rule_id: int) -> Response:
+            if not sim.faults.remove(rule_id):
+                raise ControlError(f"no fault rule with id {rule_id}", 404, "not_found")
+            return Response(status=204)
+
+        @bp.get("/clock")
+        def get_clock() -> Response:
+            return jsonify(sim.clock.describe())
+
+        @bp.post("/clock")
+        def move_clock() -> Response:
+            from datetime import datetime
+
+            body = json_body(required=True)
+            known = {"advance", "set", "freeze"}
+            if not set(body) & known or set(body) - known:
+                raise ControlError("expected one of {'advance': seconds, 'set': ISO-8601 time, 'freeze': bool}")
+            if "advance" in body:
+                adv = body["advance"]
+                if isinstance(adv, bool) or not isinstance(adv, (int, float)) or adv < 0:
+                    raise ControlError(f"advance: expected a number of seconds >= 0, got {adv!r}")
+                sim.clock.advance(float(adv))
+            if "set" in body:
+                try:
+                    when = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
+                except ValueError as exc:
+                    raise ControlError(f"set: expected an ISO-8601 date-time, got {body['set']!r}") from exc
+                sim.clock.set(when)
+            if "freeze" in body:
+                sim.clock.freeze(bool(body["freeze"]))
+            sim.on_clock_moved()
+            return jsonify(sim.clock.describe())
+
+        @bp.get("/credentials")
+        def credentials() -> Response:
+            return jsonify(sim.credentials())
+
+        @bp.get("/routes")
+        def routes() -> Response:
+            return jsonify(
+                {"routes": [{"path": p, "methods": sorted(m)} for p, m in route_templates(sim.app, True)]}
+            )
+
+        return bp
+
+    def on_clock_moved(self) -> None:
+        """Called after the control plane moves the clock (e.g. to progress deliveries)."""
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _is_text(ctype: str) -> bool:
+    c = ctype.lower()
+    return c.startswith("text/") or "json" in c or "xml" in c or "x-www-form-urlencoded" in c
+
+
+def _describe_multipart() -> str:
+    """A readable summary of a multipart request: fields (values redacted later) and files."""
+    parts = [f"{k}={v}" for k, v in request.form.items(multi=True)]
+    for name, f in request.files.items(multi=True):
+        size = f.content_length or len(f.stream.read())
+        f.stream.seek(0)
+        parts.append(f"{name}=<file {f.filename!r} {f.mimetype} {size} bytes>")
+    return "multipart: " + "&".join(parts)
