@@ -308,12 +308,15 @@ class Simulator:
         else:
             body = response.get_data(as_text=True)
         req_ctype = request.content_type or ""
-        if _is_text(req_ctype) or not req_ctype:
-            req_body = request.get_data(as_text=True)
-        elif "multipart" in req_ctype:
-            req_body = _describe_multipart()
-        else:
-            req_body = f"<{request.content_length or 0} bytes {req_ctype}>"
+        try:
+            if _is_text(req_ctype) or not req_ctype:
+                req_body = request.get_data(as_text=True)
+            elif "multipart" in req_ctype:
+                req_body = _describe_multipart()
+            else:
+                req_body = f"<{request.content_length or 0} bytes {req_ctype}>"
+        except HTTPException as exc:  # e.g. a body over the limit: note it, never read it
+            req_body = f"<body not read: {exc.description}>"
         network = request.environ.get(NETWORK_FAULT_KEY)
         self.journal.record(
             at=self.clock.now().isoformat().replace("+00:00", "Z"),

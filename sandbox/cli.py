@@ -1,0 +1,143 @@
+"""The `severa-sandbox` command line (SPEC §5).
+
+    severa-sandbox serve severa|maventa|maestro [--port N] [--host H] [--seed S] [--preset P] [--no-rate-limit]
+    severa-sandbox demo
+    severa-sandbox specs fetch|where
+
+Errors end with one clear line on stderr and a non-zero exit, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+
+from sandbox.services import SERVICES
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="severa-sandbox",
+        description="A test world for the Severa -> Maventa/AutoInvoice and Severa -> Maestro integrations.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve one simulated service over HTTP until Ctrl-C")
+    serve.add_argument("service", choices=sorted(SERVICES), help="which service to simulate")
+    serve.add_argument("--port", type=_port, default=None, help="port (default: the service's usual sandbox port; 0 = any free port)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; anything else exposes the fake)")
+    serve.add_argument("--seed", type=int, default=0, help="seed of the demo data (same seed, same data)")
+    serve.add_argument("--preset", default=None, help="initial state: demo (default) or empty")
+    serve.add_argument("--no-rate-limit", action="store_true", help="Severa: switch off the 10 requests/s limit")
+
+    sub.add_parser("demo", help="a narrated walk-through in-process, then exit 0")
+
+    specs = sub.add_parser("specs", help="the vendor documents used for strict validation")
+    specs_sub = specs.add_subparsers(dest="specs_command", required=True, metavar="ACTION")
+    fetch = specs_sub.add_parser("fetch", help="download the official Finvoice 3.0 XSD into the user cache")
+    fetch.add_argument("--cache-dir", default=None, help="where to keep it (default: the user cache)")
+    specs_sub.add_parser("where", help="print where the Finvoice XSD is found, if anywhere")
+    return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    entry = SERVICES[args.service]
+    options: dict[str, Any] = {"seed": args.seed}
+    if args.preset:
+        options["preset"] = args.preset
+    if args.service == "severa":
+        options["rate_limit"] = not args.no_rate_limit
+    elif args.no_rate_limit:
+        raise CliError("--no-rate-limit applies to the severa simulator only")
+    try:
+        sim = entry.create(**options)
+    except ImportError as exc:
+        raise CliError(f"the {args.service} simulator is not available in this installation ({exc})") from exc
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    port = entry.default_port if args.port is None else args.port
+    from simulators.kit import ThreadedServer
+
+    try:
+        server = ThreadedServer(sim.app, host=args.host, port=port, stopping=sim.stopping)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from exc
+    if args.host not in {"127.0.0.1", "localhost", "::1"}:
+        err.print(f"[yellow]warning:[/] serving on {args.host}: other machines can reach this fake")
+    out.print(f"[bold]{entry.summary}[/] simulator ({sim.preset} preset, seed {sim.seed})")
+    out.print(f"  API:           {server.url}{entry.base_path}")
+    out.print(f"  control plane: {server.url}/_sim  (credentials: {server.url}/_sim/credentials)")
+    out.print("Ctrl-C to stop.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        out.print("stopped.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sandbox.demo import run_demo
+
+    return run_demo(out)
+
+
+def cmd_specs(args: argparse.Namespace) -> int:
+    try:
+        from sandbox import specs
+    except ImportError as exc:
+        raise CliError(f"specs support is not available in this installation ({exc})") from exc
+    if args.specs_command == "fetch":
+        from pathlib import Path
+
+        path = specs.fetch_finvoice_xsd(Path(args.cache_dir) if args.cache_dir else None)
+        out.print(f"Finvoice 3.0 XSD verified and stored at {path}")
+        return 0
+    found = specs.find_finvoice_xsd()
+    if found is None:
+        out.print("No Finvoice XSD found: validation is structural only. Run: severa-sandbox specs fetch")
+        return 1
+    out.print(str(found))
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "demo": cmd_demo, "specs": cmd_specs}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        err.print(f"severa-sandbox {args.command}: error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one clear line, no stack trace
+        err.print(f"severa-sandbox {args.command}: unexpected error: {type(exc).__name__}: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
