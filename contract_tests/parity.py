@@ -59,7 +59,7 @@ def _load(path: str, lenient: bool) -> OpenAPI:
     doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     servers = [{"url": "/"}]
     doc = {**doc, "servers": servers}
-    config = Config(spec_validator_cls=None) if lenient else Config()  # type: ignore[arg-type]
+    config = Config(spec_validator_cls=None) if lenient else Config()
     return OpenAPI.from_dict(doc, config=config)
 
 
@@ -70,8 +70,14 @@ class ParityValidator:
     `aliases`: path rewrites applied before matching (e.g. "/v1.0/" -> "/v1/").
     """
 
-    def __init__(self, spec_path: Path, *, strip_prefix: str = "", aliases: dict[str, str] | None = None,
-                 lenient: bool = False) -> None:
+    def __init__(
+        self,
+        spec_path: Path,
+        *,
+        strip_prefix: str = "",
+        aliases: dict[str, str] | None = None,
+        lenient: bool = False,
+    ) -> None:
         self.openapi = _load(str(spec_path), lenient)
         self.strip_prefix = strip_prefix
         self.aliases = aliases or {}
@@ -84,17 +90,20 @@ class ParityValidator:
             path = path.replace(old, new)
         if path == request.url.path:
             return request
-        return httpx.Request(request.method, request.url.copy_with(path=path), headers=request.headers,
-                             content=request.content)
+        return httpx.Request(
+            request.method, request.url.copy_with(path=path), headers=request.headers, content=request.content
+        )
 
     def validate(self, response: httpx.Response) -> None:
         """Raise AssertionError (with the spec's complaint) if the response breaks the document."""
         request = self._aliased(response.request)
         req, resp = _Req(request, self.strip_prefix), _Resp(response)
         try:
-            self.openapi.validate_response(req, resp)  # type: ignore[arg-type]
+            self.openapi.validate_response(req, resp)
         except PathNotFound as exc:
-            raise AssertionError(f"{request.method} {request.url.path}: not in the vendor spec ({exc})") from exc
+            raise AssertionError(
+                f"{request.method} {request.url.path}: not in the vendor spec ({exc})"
+            ) from exc
         except Exception as exc:  # openapi-core raises a family of validation errors
             detail = "; ".join(str(e) for e in getattr(exc, "schema_errors", []) or []) or str(exc)
             if getattr(exc, "__cause__", None) is not None:

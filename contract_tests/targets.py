@@ -39,7 +39,9 @@ class Target:
 
     def require_control(self) -> None:
         if not self.has_control:
-            pytest.skip("needs the simulator's control plane (/_sim); not available against an external service")
+            pytest.skip(
+                "needs the simulator's control plane (/_sim); not available against an external service"
+            )
 
     def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call the control plane over HTTP (both in-process and on the threaded server)."""
@@ -88,7 +90,9 @@ def open_target(
     else:
         url = os.environ.get(f"{env_prefix}_BASE_URL")
         if not url:
-            pytest.skip(f"external mode: set {env_prefix}_BASE_URL (and {', '.join(env_names) or 'credentials'})")
+            pytest.skip(
+                f"external mode: set {env_prefix}_BASE_URL (and {', '.join(env_names) or 'credentials'})"
+            )
         env = {n: os.environ.get(n, "") for n in env_names}
         missing = [n for n, v in env.items() if not v]
         if missing:
@@ -98,7 +102,9 @@ def open_target(
 
 
 def specs_dir(config: pytest.Config) -> Path:
-    return Path(config.getoption("--specs-dir") or os.environ.get("SEVERA_SANDBOX_SPECS") or "../shared/specs")
+    return Path(
+        config.getoption("--specs-dir") or os.environ.get("SEVERA_SANDBOX_SPECS") or "../shared/specs"
+    )
 
 
 def vendor_spec(config: pytest.Config, name: str) -> Path:

@@ -45,11 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve one simulated service over HTTP until Ctrl-C")
     serve.add_argument("service", choices=sorted(SERVICES), help="which service to simulate")
-    serve.add_argument("--port", type=_port, default=None, help="port (default: the service's usual sandbox port; 0 = any free port)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; anything else exposes the fake)")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="port (default: the service's usual sandbox port; 0 = any free port)",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; anything else exposes the fake)",
+    )
     serve.add_argument("--seed", type=int, default=0, help="seed of the demo data (same seed, same data)")
     serve.add_argument("--preset", default=None, help="initial state: demo (default) or empty")
-    serve.add_argument("--no-rate-limit", action="store_true", help="Severa: switch off the 10 requests/s limit")
+    serve.add_argument(
+        "--no-rate-limit", action="store_true", help="Severa: switch off the 10 requests/s limit"
+    )
 
     sub.add_parser("demo", help="a narrated walk-through in-process, then exit 0")
 
@@ -104,7 +115,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_specs(args: argparse.Namespace) -> int:
     try:
-        from sandbox import specs
+        import importlib
+
+        specs: Any = importlib.import_module("sandbox.specs")
     except ImportError as exc:
         raise CliError(f"specs support is not available in this installation ({exc})") from exc
     if args.specs_command == "fetch":

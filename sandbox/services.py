@@ -20,17 +20,25 @@ class ServiceEntry:
 
     def load(self) -> Callable[..., Simulator]:
         module, _, attr = self.factory.partition(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        factory: Callable[..., Simulator] = getattr(importlib.import_module(module), attr)
+        return factory
 
     def create(self, **options: Any) -> Simulator:
         return self.load()(**options)
 
 
 SERVICES: dict[str, ServiceEntry] = {
-    "severa": ServiceEntry("severa", "simulators.severa:SeveraSimulator", "/rest-api", 8701,
-                           "Visma Severa REST API"),
-    "maventa": ServiceEntry("maventa", "simulators.maventa:MaventaSimulator", "", 8702,
-                            "Maventa AutoXChange (AX) API"),
-    "maestro": ServiceEntry("maestro", "simulators.maestro:MaestroSimulator", "/api", 8703,
-                            "Maestro ERP API (designed; see /openapi.json)"),
+    "severa": ServiceEntry(
+        "severa", "simulators.severa:SeveraSimulator", "/rest-api", 8701, "Visma Severa REST API"
+    ),
+    "maventa": ServiceEntry(
+        "maventa", "simulators.maventa:MaventaSimulator", "", 8702, "Maventa AutoXChange (AX) API"
+    ),
+    "maestro": ServiceEntry(
+        "maestro",
+        "simulators.maestro:MaestroSimulator",
+        "/api",
+        8703,
+        "Maestro ERP API (designed; see /openapi.json)",
+    ),
 }

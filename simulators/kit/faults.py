@@ -149,7 +149,9 @@ def _num(d: dict[str, Any], key: str, where: str, kind: type, default: Any, mini
         return default
     v = d[key]
     if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not float(v).is_integer()):
-        raise FaultRuleError(f"{where}.{key}: expected {'an integer' if kind is int else 'a number'}, got {v!r}")
+        raise FaultRuleError(
+            f"{where}.{key}: expected {'an integer' if kind is int else 'a number'}, got {v!r}"
+        )
     if v < minimum:
         raise FaultRuleError(f"{where}.{key}: must be >= {minimum}, got {v!r}")
     return kind(v)
@@ -191,7 +193,9 @@ def parse_rule(data: Any, rule_id: int) -> FaultRule:
             re.compile(regex)
         except re.error as exc:
             raise FaultRuleError(f"match.path_regex: not a valid regular expression ({exc})") from exc
-    match = Match(method=method, path=_str(m, "path", "match"), path_regex=regex, tenant=_str(m, "tenant", "match"))
+    match = Match(
+        method=method, path=_str(m, "path", "match"), path_regex=regex, tenant=_str(m, "tenant", "match")
+    )
 
     e = parts["effect"]
     etype = e.get("type")

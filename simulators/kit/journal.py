@@ -36,7 +36,9 @@ class JournalEntry:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + f"... [{len(text) - BODY_LIMIT} chars more]"
+    return (
+        text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + f"... [{len(text) - BODY_LIMIT} chars more]"
+    )
 
 
 class Journal:

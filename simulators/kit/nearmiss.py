@@ -25,14 +25,16 @@ def route_templates(app: Flask, include_control: bool = False) -> list[tuple[str
 
 def _shape(path: str) -> str:
     # GUIDs, numbers and long ids look alike to a human reader: compare shapes, not values.
-    path = re.sub(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "{id}", path)
+    path = re.sub(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "{id}", path
+    )
     path = re.sub(r"/\d+(?=/|$)", "/{id}", path)
     return re.sub(r"\{[^}]+\}", "{id}", path)
 
 
 def closest_routes(app: Flask, method: str, path: str, limit: int = 3) -> list[str]:
     templates = route_templates(app)
-    shaped = {}
+    shaped: dict[str, str] = {}
     for tpl, methods in templates:
         for m in sorted(methods):
             shaped.setdefault(f"{m} {_shape(tpl)}", f"{m} {tpl}")

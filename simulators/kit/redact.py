@@ -15,7 +15,15 @@ from typing import Any
 MARK = "***"
 
 SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-maestro-api-key"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "x-maestro-api-key",
+    }
 )
 _SECRET_KEY_RE = re.compile(
     r"(secret|password|passwd|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|^token$|authorization)",
@@ -41,7 +49,9 @@ def redact_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[s
     for name, value in items:
         if name.lower() in SECRET_HEADERS or is_secret_key(name):
             scheme, _, rest = value.partition(" ")
-            out[name] = f"{scheme} {mask(rest)}" if rest and scheme.lower() in {"bearer", "basic"} else mask(value)
+            out[name] = (
+                f"{scheme} {mask(rest)}" if rest and scheme.lower() in {"bearer", "basic"} else mask(value)
+            )
         else:
             out[name] = value
     return out
@@ -51,7 +61,8 @@ def redact_obj(obj: Any) -> Any:
     """Redact secret-looking keys anywhere in a JSON-like structure."""
     if isinstance(obj, dict):
         return {
-            k: (mask(v) if isinstance(v, str) and is_secret_key(str(k)) else redact_obj(v)) for k, v in obj.items()
+            k: (mask(v) if isinstance(v, str) and is_secret_key(str(k)) else redact_obj(v))
+            for k, v in obj.items()
         }
     if isinstance(obj, list):
         return [redact_obj(v) for v in obj]

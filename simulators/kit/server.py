@@ -14,7 +14,7 @@ from .transport import INPROCESS_KEY, NETWORK_FAULT_KEY, SimulatedNetworkFault
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:  # noqa: ARG002
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return  # the journal is the log
 
 
@@ -63,7 +63,9 @@ class ThreadedServer:
         # `stopping` ends simulated hangs when the server stops (the app's middleware waits on it).
         self.stopping = stopping or threading.Event()
         self.host = host
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_QuietHandler
+        )
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()

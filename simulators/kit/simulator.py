@@ -280,8 +280,11 @@ class Simulator:
         if e.type == "rate_limit":
             return self.rate_limited_response(e.retry_after)
         if e.type == "malformed":
-            return Response('{"error": {"code": ', status=e.status if e.status < 400 else 200,
-                            content_type="application/json")
+            return Response(
+                '{"error": {"code": ',
+                status=e.status if e.status < 400 else 200,
+                content_type="application/json",
+            )
         # hang / reset: the middleware turns this marker into a real network fault
         request.environ[NETWORK_FAULT_KEY] = (e.type, e.seconds)
         return Response(b"", status=200)
@@ -290,9 +293,9 @@ class Simulator:
         if self._is_control(request.path):
             return response
         rule: FaultRule | None = g.get("sim_fault")
-        if rule is not None and rule.effect.after_processing and not g.get("sim_fault_applied"):
-            if rule.effect.type != "delay":
-                response = self._fault_response(rule)
+        late = rule is not None and rule.effect.after_processing and rule.effect.type != "delay"
+        if late and rule is not None and not g.get("sim_fault_applied"):
+            response = self._fault_response(rule)
         self._record(response, rule)
         return response
 
@@ -339,17 +342,23 @@ class Simulator:
     def _http_error(self, exc: HTTPException) -> Response:
         status = exc.code or 500
         if self._is_control(request.path):
-            return control_error(exc.description or _reason(status), status, code=_reason(status).lower().replace(" ", "_"))
+            return control_error(
+                exc.description or _reason(status), status, code=_reason(status).lower().replace(" ", "_")
+            )
         if isinstance(exc, NotFound) and request.url_rule is None:
             near = closest_routes(self.app, request.method, request.path)
             hint = f"; closest known routes: {', '.join(near)}" if near else ""
             return self.error_response(
-                404, f"No route matches {request.method} {request.path}{hint}", details={"closest_routes": near}
+                404,
+                f"No route matches {request.method} {request.path}{hint}",
+                details={"closest_routes": near},
             )
         if isinstance(exc, MethodNotAllowed):
             allowed = sorted(set(exc.valid_methods or []) - {"HEAD", "OPTIONS"})
-            resp = self.error_response(405, f"Method {request.method} is not allowed on {request.path}; "
-                                            f"allowed: {', '.join(allowed)}")
+            resp = self.error_response(
+                405,
+                f"Method {request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}",
+            )
             resp.headers["Allow"] = ", ".join(allowed)
             return resp
         if status == 413:
@@ -399,14 +408,18 @@ class Simulator:
 
         @bp.get("/state")
         def get_state() -> Response:
-            return jsonify(sim.export_state(redact=request.args.get("redact", "").lower() in {"1", "true", "yes"}))
+            return jsonify(
+                sim.export_state(redact=request.args.get("redact", "").lower() in {"1", "true", "yes"})
+            )
 
         @bp.put("/state")
         def put_state() -> Response:
             try:
                 sim.import_state(json_body(required=True))
             except SnapshotError as exc:
-                raise ControlError(str(exc), 409 if "version" in str(exc) else 400, "snapshot_refused") from exc
+                raise ControlError(
+                    str(exc), 409 if "version" in str(exc) else 400, "snapshot_refused"
+                ) from exc
             return jsonify({"imported": True, "preset": sim.preset, "seed": sim.seed})
 
         @bp.get("/journal")
@@ -432,8 +445,13 @@ class Simulator:
                 faulted=None if faulted is None else faulted.lower() in {"1", "true", "yes"},
                 limit=as_int("limit"),
             )
-            return jsonify({"entries": [e.to_json() for e in entries], "capacity": sim.journal.capacity,
-                            "dropped": sim.journal.dropped})
+            return jsonify(
+                {
+                    "entries": [e.to_json() for e in entries],
+                    "capacity": sim.journal.capacity,
+                    "dropped": sim.journal.dropped,
+                }
+            )
 
         @bp.delete("/journal")
         def clear_journal() -> Response:
@@ -487,7 +505,9 @@ class Simulator:
             body = json_body(required=True)
             known = {"advance", "set", "freeze"}
             if not set(body) & known or set(body) - known:
-                raise ControlError("expected one of {'advance': seconds, 'set': ISO-8601 time, 'freeze': bool}")
+                raise ControlError(
+                    "expected one of {'advance': seconds, 'set': ISO-8601 time, 'freeze': bool}"
+                )
             if "advance" in body:
                 adv = body["advance"]
                 if isinstance(adv, bool) or not isinstance(adv, (int, float)) or adv < 0:

@@ -35,7 +35,7 @@ class InProcessTransport(httpx.BaseTransport):
             return self._inner.handle_request(request)
         except SimulatedNetworkFault as fault:
             if fault.kind == "hang":
-                raise httpx.ReadTimeout("simulated: the server did not answer in time", request=request) from None
-            raise httpx.RemoteProtocolError(
-                "simulated: connection reset by peer", request=request
-            ) from None
+                raise httpx.ReadTimeout(
+                    "simulated: the server did not answer in time", request=request
+                ) from None
+            raise httpx.RemoteProtocolError("simulated: connection reset by peer", request=request) from None

@@ -29,7 +29,9 @@ def test_reset_to_preset_and_seed(client: httpx.Client) -> None:
     ("body", "fragment"),
     [({"preset": "nope"}, "unknown preset 'nope'"), ({"seed": "x"}, "seed: expected an integer")],
 )
-def test_reset_rejects_bad_input_with_a_clear_message(client: httpx.Client, body: dict, fragment: str) -> None:
+def test_reset_rejects_bad_input_with_a_clear_message(
+    client: httpx.Client, body: dict, fragment: str
+) -> None:
     r = client.post("/_sim/reset", json=body)
     assert r.status_code == 400
     assert fragment in r.json()["error"]["message"]
@@ -128,7 +130,9 @@ def test_wrong_method_is_405_in_the_service_envelope(client: httpx.Client) -> No
 def test_body_over_the_limit_is_413_in_the_service_envelope() -> None:
     sim = ToySimulator(max_body_bytes=100)
     with sim.client() as c:
-        r = c.post("/api/items", content=b"{" + b" " * 200 + b"}", headers={"Content-Type": "application/json"})
+        r = c.post(
+            "/api/items", content=b"{" + b" " * 200 + b"}", headers={"Content-Type": "application/json"}
+        )
     assert r.status_code == 413
     assert "too large" in r.json()["toy_error"]["message"]
 
@@ -138,8 +142,13 @@ def test_clock_advance_set_and_freeze(client: httpx.Client) -> None:
     r = client.post("/_sim/clock", json={"freeze": True})
     frozen = r.json()["now"]
     assert client.post("/_sim/clock", json={"advance": 3601}).json()["now"] > frozen
-    assert client.post("/_sim/clock", json={"set": "2030-01-02T03:04:05Z"}).json()["now"] == "2030-01-02T03:04:05Z"
-    assert client.get("/api/now").json()["now"] == "2030-01-02T03:04:05+00:00"  # the service sees simulated time
+    assert (
+        client.post("/_sim/clock", json={"set": "2030-01-02T03:04:05Z"}).json()["now"]
+        == "2030-01-02T03:04:05Z"
+    )
+    assert (
+        client.get("/api/now").json()["now"] == "2030-01-02T03:04:05+00:00"
+    )  # the service sees simulated time
     assert not t0["frozen"]
     assert client.post("/_sim/clock", json={"advance": -1}).status_code == 400
     assert client.post("/_sim/clock", json={"set": "yesterday"}).status_code == 400

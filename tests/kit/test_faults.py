@@ -14,12 +14,20 @@ from tests.kit.toy import ToySimulator
 
 
 def _rule(effect: dict, trigger: dict | None = None, **match: str) -> dict:
-    return {"match": match or {"path": "/api/items"}, "effect": effect, "trigger": trigger or {"type": "always"}}
+    return {
+        "match": match or {"path": "/api/items"},
+        "effect": effect,
+        "trigger": trigger or {"type": "always"},
+    }
 
 
 def test_next_two_calls_fail_in_the_service_envelope_then_normal(client: httpx.Client) -> None:
-    client.post("/_sim/faults", json=_rule({"type": "status", "status": 503}, {"type": "next", "count": 2},
-                                            method="GET", path="/api/items"))
+    client.post(
+        "/_sim/faults",
+        json=_rule(
+            {"type": "status", "status": 503}, {"type": "next", "count": 2}, method="GET", path="/api/items"
+        ),
+    )
     codes = [client.get("/api/items").status_code for _ in range(4)]
     assert codes == [503, 503, 200, 200]
     r = client.get("/_sim/faults").json()["faults"][0]
@@ -36,7 +44,10 @@ def test_status_effect_uses_the_service_envelope(client: httpx.Client) -> None:
 
 
 def test_after_n_calls_trigger(client: httpx.Client) -> None:
-    client.post("/_sim/faults", json=_rule({"type": "status", "status": 502}, {"type": "after", "count": 2, "times": 1}))
+    client.post(
+        "/_sim/faults",
+        json=_rule({"type": "status", "status": 502}, {"type": "after", "count": 2, "times": 1}),
+    )
     assert [client.get("/api/items").status_code for _ in range(4)] == [200, 200, 502, 200]
 
 
@@ -52,7 +63,10 @@ def test_probability_trigger_is_repeatable_with_a_seed() -> None:
 
 
 def test_match_by_method_and_tenant(client: httpx.Client) -> None:
-    client.post("/_sim/faults", json=_rule({"type": "status", "status": 503}, method="POST", path="/api/*", tenant="t1"))
+    client.post(
+        "/_sim/faults",
+        json=_rule({"type": "status", "status": 503}, method="POST", path="/api/*", tenant="t1"),
+    )
     assert client.get("/api/items", headers={"X-Tenant": "t1"}).status_code == 200
     assert client.post("/api/items", json={"id": "a"}, headers={"X-Tenant": "t2"}).status_code == 201
     assert client.post("/api/items", json={"id": "b"}, headers={"X-Tenant": "t1"}).status_code == 503
@@ -69,13 +83,24 @@ def test_rate_limit_and_malformed_effects(client: httpx.Client) -> None:
 
 
 def test_after_processing_loses_the_answer_but_keeps_the_change(client: httpx.Client) -> None:
-    client.post("/_sim/faults", json=_rule({"type": "reset", "after_processing": True}, {"type": "next"},
-                                            method="POST", path="/api/items"))
+    client.post(
+        "/_sim/faults",
+        json=_rule(
+            {"type": "reset", "after_processing": True}, {"type": "next"}, method="POST", path="/api/items"
+        ),
+    )
     with pytest.raises(httpx.RemoteProtocolError):
         client.post("/api/items", json={"id": "ghost"})
     assert "ghost" in {i["id"] for i in client.get("/api/items").json()}
-    client.post("/_sim/faults", json=_rule({"type": "status", "status": 504, "after_processing": True},
-                                            {"type": "next"}, method="POST", path="/api/items"))
+    client.post(
+        "/_sim/faults",
+        json=_rule(
+            {"type": "status", "status": 504, "after_processing": True},
+            {"type": "next"},
+            method="POST",
+            path="/api/items",
+        ),
+    )
     assert client.post("/api/items", json={"id": "ghost2"}).status_code == 504
     assert "ghost2" in {i["id"] for i in client.get("/api/items").json()}
 

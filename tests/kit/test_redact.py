@@ -11,20 +11,32 @@ from simulators.kit.redact import redact_headers, redact_obj, redact_secret_valu
 
 
 def test_headers() -> None:
-    out = redact_headers({"Authorization": "Bearer abcdefghijklmnopqrstu", "X-Api-Key": "k" * 20, "Accept": "a"})
+    out = redact_headers(
+        {"Authorization": "Bearer abcdefghijklmnopqrstu", "X-Api-Key": "k" * 20, "Accept": "a"}
+    )
     assert out["Authorization"] == "Bearer ***rstu" and out["X-Api-Key"] == "***kkkk" and out["Accept"] == "a"
 
 
 def test_nested_json_and_form() -> None:
-    body = json.dumps({"client_Secret": "s3cr3t-value-long", "nested": [{"user_api_key": "abc"}], "name": "x"})
+    body = json.dumps(
+        {"client_Secret": "s3cr3t-value-long", "nested": [{"user_api_key": "abc"}], "name": "x"}
+    )
     red = json.loads(redact_text(body, "application/json"))
-    assert red["client_Secret"].startswith("***") and red["nested"][0]["user_api_key"] == "***" and red["name"] == "x"
-    form = redact_text("client_id=c&client_secret=topsecretvalue1&vendor_api_key=v", "application/x-www-form-urlencoded")
+    assert (
+        red["client_Secret"].startswith("***")
+        and red["nested"][0]["user_api_key"] == "***"
+        and red["name"] == "x"
+    )
+    form = redact_text(
+        "client_id=c&client_secret=topsecretvalue1&vendor_api_key=v", "application/x-www-form-urlencoded"
+    )
     assert "topsecretvalue1" not in form and "client_id=c" in form
 
 
 def test_bare_json_string_body_is_scrubbed_by_known_values() -> None:
-    assert "refresh-token-value-123" not in redact_secret_values('"refresh-token-value-123"', ["refresh-token-value-123"])
+    assert "refresh-token-value-123" not in redact_secret_values(
+        '"refresh-token-value-123"', ["refresh-token-value-123"]
+    )
 
 
 @given(secret=st.text(alphabet=st.characters(min_codepoint=48, max_codepoint=122), min_size=6, max_size=40))

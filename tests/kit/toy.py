@@ -29,7 +29,9 @@ class ToySimulator(Simulator):
         self.items = dict(data["items"])
         self.api_key = data["api_key"]
 
-    def error_response(self, status: int, message: str, *, code: str | None = None, details: Any = None) -> Response:
+    def error_response(
+        self, status: int, message: str, *, code: str | None = None, details: Any = None
+    ) -> Response:
         resp = jsonify({"toy_error": {"status": status, "code": code or "E", "message": message}})
         resp.status_code = status
         return resp
