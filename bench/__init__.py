@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m bench [NAME ...]` prints ratios and per-item figures."""

@@ -1,0 +1,58 @@
+"""The kit's overheads: in-process vs threaded-server requests, reset and snapshot costs.
+
+Figures are per request / per item and as ratios, so they compare across machines.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.kit.toy import ToySimulator
+
+
+def _rate(client: httpx.Client, n: int) -> float:
+    t = time.perf_counter()
+    for _ in range(n):
+        client.get("/api/items")
+    return (time.perf_counter() - t) / n
+
+
+def run(n: int = 500) -> None:
+    sim = ToySimulator()
+    with sim.client() as c:
+        _rate(c, 20)
+        inproc = _rate(c, n)
+    server = sim.serve()
+    try:
+        with httpx.Client(base_url=server.url) as c:
+            _rate(c, 20)
+            served = _rate(c, n)
+    finally:
+        server.stop()
+    print(f"  in-process request: {inproc * 1e6:8.0f} µs  ({1 / inproc:7.0f} req/s)")
+    print(f"  threaded server:    {served * 1e6:8.0f} µs  ({1 / served:7.0f} req/s)")
+    print(f"  ratio server / in-process: {served / inproc:.1f}x")
+    sim.journal.clear()
+    t = time.perf_counter()
+    for _ in range(100):
+        sim.reset()
+    print(f"  reset: {(time.perf_counter() - t) * 10:.2f} ms")
+    for _ in range(1000):
+        sim.items[str(len(sim.items))] = {"id": "x", "value": 1}
+    t = time.perf_counter()
+    snap = sim.export_state()
+    sim.import_state(snap)
+    per = (time.perf_counter() - t) / len(sim.items)
+    print(f"  snapshot export+import: {per * 1e6:.1f} µs per item ({len(sim.items)} items)")
+    sim.journal.clear()
+    with sim.client() as c:
+        t = time.perf_counter()
+        for _ in range(n):
+            c.get("/api/items/1")
+        journalled = (time.perf_counter() - t) / n
+    print(
+        f"  journal stays bounded: {len(sim.journal)} entries kept of {n} (capacity {sim.journal.capacity}); "
+        f"{journalled * 1e6:.0f} µs per journalled request"
+    )
