@@ -1,0 +1,114 @@
+"""The bridge's durable store (SQLite): sending companies, the transfer ledger, the transfer log.
+
+    store = Store("bridge.sqlite3")          # or Store(":memory:") in tests
+    company = store.companies.upsert(unit_guid, name="Demo Oy", business_id="1234567-8")
+    entry = store.ledger.prepare(invoice_guid, company.id, invoice_number="1001")
+    store.ledger.transition(invoice_guid, company.id, LedgerState.PREPARED, LedgerState.SENDING,
+                            count_attempt=True)
+    store.log.add("Lasku 1001 siirretty", company_id=company.id, invoice_guid=invoice_guid)
+
+See `db` (connections, WAL, migrations), `companies`, `ledger` (the exactly-once state
+machine) and `transfer_log`. Maventa user API keys are returned as `Secret` values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+
+from .companies import CompanyStore, MissingBusinessIdError, UnknownCompanyError, normalize_guid
+from .db import MEMORY, SCHEMA_VERSION, Database, StoreError, utc_now
+from .ledger import (
+    ALLOWED_TRANSITIONS,
+    FINAL_STATES,
+    REQUEUEABLE_STATES,
+    SEND_UUID_NAMESPACE,
+    IllegalTransition,
+    Ledger,
+    TransitionConflict,
+    send_uuid,
+)
+from .models import (
+    AuthState,
+    CompanySettings,
+    CompanyState,
+    LedgerEntry,
+    LedgerState,
+    LogDraft,
+    LogEntry,
+    LogLevel,
+    RegistrationState,
+    SendingCompany,
+    StatusRef,
+)
+from .transfer_log import TransferLog
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "FINAL_STATES",
+    "MEMORY",
+    "REQUEUEABLE_STATES",
+    "SCHEMA_VERSION",
+    "SEND_UUID_NAMESPACE",
+    "AuthState",
+    "CompanySettings",
+    "CompanyState",
+    "CompanyStore",
+    "IllegalTransition",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerState",
+    "LogDraft",
+    "LogEntry",
+    "LogLevel",
+    "MissingBusinessIdError",
+    "RegistrationState",
+    "SendingCompany",
+    "StatusRef",
+    "Store",
+    "StoreError",
+    "TransferLog",
+    "TransitionConflict",
+    "UnknownCompanyError",
+    "normalize_guid",
+    "send_uuid",
+]
+
+
+class Store:
+    """One store database: `.companies`, `.ledger`, `.log`. Safe to share between threads."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = MEMORY,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        busy_timeout: float = 10.0,
+    ) -> None:
+        self.db = Database(path, now=now, busy_timeout=busy_timeout)
+        self.companies = CompanyStore(self.db)
+        self.ledger = Ledger(self.db)
+        self.log = TransferLog(self.db)
+
+    @property
+    def path(self) -> str:
+        return self.db.path
+
+    def schema_version(self) -> int:
+        return self.db.schema_version()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.path!r})"

@@ -1,0 +1,121 @@
+"""The transfer log (siirtoloki): what the integration screen shows users about each transfer.
+
+Error lines carry the service's exact error text, so support staff can search for it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from .companies import normalize_guid
+from .db import Database, from_text, to_text
+from .models import LogEntry, LogLevel
+
+
+def insert_log(
+    conn: sqlite3.Connection,
+    at: datetime,
+    company_id: int | None,
+    level: LogLevel,
+    message: str,
+    invoice_guid: str | None,
+    invoice_number: str | None,
+) -> int:
+    cur = conn.execute(
+        """INSERT INTO transfer_log (at, company_id, level, message, invoice_guid, invoice_number)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            to_text(at),
+            company_id,
+            LogLevel(level).value,
+            message,
+            normalize_guid(invoice_guid) if invoice_guid else None,
+            invoice_number,
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+class TransferLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(
+        self,
+        message: str,
+        *,
+        level: LogLevel = LogLevel.INFO,
+        company_id: int | None = None,
+        invoice_guid: str | None = None,
+        invoice_number: str | None = None,
+    ) -> LogEntry:
+        at = self._db.now()
+        with self._db.write() as conn:
+            new_id = insert_log(conn, at, company_id, level, message, invoice_guid, invoice_number)
+            row = conn.execute("SELECT * FROM transfer_log WHERE id = ?", (new_id,)).fetchone()
+        return _log_entry(row)
+
+    def entries(
+        self,
+        *,
+        company_id: int | None = None,
+        invoice_guid: str | None = None,
+        level: LogLevel | None = None,
+        min_level: LogLevel | None = None,
+        since: datetime | None = None,
+        contains: str | None = None,
+        limit: int | None = 100,
+        newest_first: bool = True,
+    ) -> list[LogEntry]:
+        """Log lines matching every filter given; `limit=None` for all."""
+        sql = "SELECT * FROM transfer_log WHERE 1 = 1"
+        args: list[object] = []
+        if company_id is not None:
+            sql += " AND company_id = ?"
+            args.append(company_id)
+        if invoice_guid is not None:
+            sql += " AND invoice_guid = ?"
+            args.append(normalize_guid(invoice_guid))
+        if level is not None:
+            sql += " AND level = ?"
+            args.append(LogLevel(level).value)
+        if min_level is not None:
+            order = list(LogLevel)
+            wanted = order[order.index(LogLevel(min_level)) :]
+            sql += f" AND level IN ({', '.join('?' * len(wanted))})"
+            args += [w.value for w in wanted]
+        if since is not None:
+            sql += " AND at >= ?"
+            args.append(to_text(since))
+        if contains:
+            sql += " AND instr(lower(message), ?) > 0"
+            args.append(contains.lower())
+        sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
+        if limit is not None:
+            if limit < 0:
+                raise ValueError("limit must be >= 0")
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._db.read() as conn:
+            return [_log_entry(r) for r in conn.execute(sql, args).fetchall()]
+
+    def prune(self, older_than: datetime) -> int:
+        """Delete lines older than `older_than`; returns how many went."""
+        with self._db.write() as conn:
+            cur = conn.execute("DELETE FROM transfer_log WHERE at < ?", (to_text(older_than),))
+        return cur.rowcount
+
+
+def _log_entry(row: sqlite3.Row) -> LogEntry:
+    at = from_text(row["at"])
+    assert at is not None
+    return LogEntry(
+        id=row["id"],
+        at=at,
+        company_id=row["company_id"],
+        level=LogLevel(row["level"]),
+        message=row["message"],
+        invoice_guid=row["invoice_guid"],
+        invoice_number=row["invoice_number"],
+    )
