@@ -1,0 +1,160 @@
+"""The mailbox's state: the e-mails it received, parsed once on arrival."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+
+@dataclass
+class Attachment:
+    filename: str | None
+    content_type: str
+    size: int
+
+
+@dataclass
+class MailMessage:
+    """One received e-mail, as the control plane shows it."""
+
+    id: int
+    received_at: str  # simulated time, ISO-8601 UTC
+    mail_from: str  # SMTP envelope sender (MAIL FROM)
+    rcpt_tos: list[str]  # SMTP envelope recipients (RCPT TO)
+    subject: str
+    from_header: str
+    to_header: str
+    message_id: str | None
+    text: str  # the text/plain body ("" when the message has none)
+    html: str | None
+    headers: list[list[str]]
+    attachments: list[Attachment] = field(default_factory=list)
+    size: int = 0
+    peer: str | None = None
+    auth_user: str | None = None  # who logged in (never the password)
+    raw: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "received_at": self.received_at,
+            "mail_from": self.mail_from,
+            "rcpt_tos": self.rcpt_tos,
+            "subject": self.subject,
+            "from": self.from_header,
+            "to": self.to_header,
+            "message_id": self.message_id,
+            "text": self.text,
+            "attachments": [vars(a) for a in self.attachments],
+            "size": self.size,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "html": self.html,
+            "headers": self.headers,
+            "peer": self.peer,
+            "auth_user": self.auth_user,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.detail(), "raw": self.raw}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> MailMessage:
+        return cls(
+            id=int(d["id"]),
+            received_at=str(d["received_at"]),
+            mail_from=str(d["mail_from"]),
+            rcpt_tos=[str(r) for r in d["rcpt_tos"]],
+            subject=str(d["subject"]),
+            from_header=str(d.get("from", "")),
+            to_header=str(d.get("to", "")),
+            message_id=d.get("message_id"),
+            text=str(d.get("text", "")),
+            html=d.get("html"),
+            headers=[[str(k), str(v)] for k, v in d.get("headers", [])],
+            attachments=[
+                Attachment(a.get("filename"), str(a["content_type"]), int(a["size"]))
+                for a in d.get("attachments", [])
+            ],
+            size=int(d.get("size", 0)),
+            peer=d.get("peer"),
+            auth_user=d.get("auth_user"),
+            raw=str(d.get("raw", "")),
+        )
+
+
+def parse_message(
+    msg_id: int,
+    received_at: str,
+    mail_from: str,
+    rcpt_tos: list[str],
+    content: bytes,
+    *,
+    peer: str | None = None,
+    auth_user: str | None = None,
+) -> MailMessage:
+    """Parse raw RFC 5322 bytes; a malformed message is kept with whatever could be read."""
+    parsed = BytesParser(policy=policy.default).parsebytes(content)
+    assert isinstance(parsed, EmailMessage)
+    text, html = "", None
+    attachments: list[Attachment] = []
+    try:
+        plain = parsed.get_body(preferencelist=("plain",))
+        text = _lf(plain.get_content()) if plain is not None else ""
+        rich = parsed.get_body(preferencelist=("html",))
+        html = _lf(rich.get_content()) if rich is not None else None
+        for part in parsed.iter_attachments():
+            payload = part.get_payload(decode=True)
+            attachments.append(
+                Attachment(
+                    part.get_filename(),
+                    part.get_content_type(),
+                    len(payload) if isinstance(payload, bytes) else 0,
+                )
+            )
+    except (LookupError, ValueError, AttributeError, TypeError):
+        text = content.decode("utf-8", "replace")  # keep something readable
+    return MailMessage(
+        id=msg_id,
+        received_at=received_at,
+        mail_from=mail_from,
+        rcpt_tos=list(rcpt_tos),
+        subject=_header(parsed, "Subject"),
+        from_header=_header(parsed, "From"),
+        to_header=_header(parsed, "To"),
+        message_id=_header(parsed, "Message-ID") or None,
+        text=text,
+        html=html,
+        headers=[[k, _str(v)] for k, v in parsed.items()],
+        attachments=attachments,
+        size=len(content),
+        peer=peer,
+        auth_user=auth_user,
+        raw=content.decode("utf-8", "replace"),
+    )
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except (ValueError, IndexError, TypeError):
+        return ""
+    return _str(value) if value is not None else ""
+
+
+def _str(value: Any) -> str:
+    try:
+        return str(value)
+    except (ValueError, IndexError, TypeError):
+        return repr(value)
+
+
+def _lf(text: str) -> str:
+    """SMTP carries CRLF; readers want plain newlines."""
+    return text.replace("\r\n", "\n")
