@@ -50,7 +50,16 @@ def make_http(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("3", 3.0), (" 0 ", 0.0), ("1.5", 1.5), ("-4", 0.0), ("", None), (None, None), ("soon", None), ("nan", None)],
+    [
+        ("3", 3.0),
+        (" 0 ", 0.0),
+        ("1.5", 1.5),
+        ("-4", 0.0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+    ],
 )
 def test_retry_after_values(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, NOW) == expected
@@ -61,7 +70,7 @@ def test_retry_after_delta_seconds(seconds: int) -> None:
     assert parse_retry_after(str(seconds), NOW) == seconds
 
 
-@given(st.integers(min_value=-10**6, max_value=10**7))
+@given(st.integers(min_value=-(10**6), max_value=10**7))
 def test_retry_after_http_date_is_relative_to_now_and_never_negative(offset: int) -> None:
     when = NOW + timedelta(seconds=offset)
     assert parse_retry_after(format_datetime(when, usegmt=True), NOW) == max(0, offset)
@@ -111,7 +120,9 @@ def test_503_then_200_retries_a_get() -> None:
 def test_429_with_retry_after_waits_exactly_that_long() -> None:
     clock = FakeClock()
     rec = Recorder(
-        sequence(httpx.Response(429, headers={"Retry-After": "3"}, text="quota"), httpx.Response(200, json=[])),
+        sequence(
+            httpx.Response(429, headers={"Retry-After": "3"}, text="quota"), httpx.Response(200, json=[])
+        ),
         clock,
     )
     http = make_http(rec, clock)
@@ -130,7 +141,9 @@ def test_429_with_an_http_date_retry_after() -> None:
 
 def test_429_without_retry_after_backs_off_exponentially() -> None:
     clock = FakeClock()
-    rec = Recorder(sequence(httpx.Response(429), httpx.Response(429), httpx.Response(429), httpx.Response(200)))
+    rec = Recorder(
+        sequence(httpx.Response(429), httpx.Response(429), httpx.Response(429), httpx.Response(200))
+    )
     make_http(rec, clock).request("GET", "/x")
     assert clock.sleeps == [0.5, 1.0, 2.0]
 

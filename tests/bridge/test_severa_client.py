@@ -20,7 +20,9 @@ from tests.bridge.http_fakes import FakeClock, Recorder
 FAST = RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=5, max_total=30)
 
 
-def token_answer(n: int, *, expires: int = 3600, refresh: int = 86400, scope: str | None = None) -> dict[str, Any]:
+def token_answer(
+    n: int, *, expires: int = 3600, refresh: int = 86400, scope: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "access_token": f"access-{n}",
         "access_token_type": "Bearer",
@@ -70,7 +72,9 @@ class FakeSevera:
             return self._issue()
         if path == "/v1/refreshtoken":
             if not self.refresh_ok:
-                return httpx.Response(401, json=envelope(401, "AuthenticationRequired", "refresh token expired"))
+                return httpx.Response(
+                    401, json=envelope(401, "AuthenticationRequired", "refresh token expired")
+                )
             return self._issue()
         auth = request.headers.get("Authorization", "")
         if auth.removeprefix("Bearer ") not in self.valid:
@@ -99,7 +103,9 @@ class FakeSevera:
         return httpx.Response(404, json=envelope(404, "InvalidParameter", "Resource not found"))
 
 
-def make(fake: FakeSevera, clock: FakeClock | None = None, **kwargs: Any) -> tuple[SeveraClient, Recorder, FakeClock]:
+def make(
+    fake: FakeSevera, clock: FakeClock | None = None, **kwargs: Any
+) -> tuple[SeveraClient, Recorder, FakeClock]:
     clock = clock or FakeClock()
     rec = Recorder(fake, clock)
     kwargs.setdefault("rate_limit", False)
@@ -156,7 +162,11 @@ def test_expired_refresh_token_falls_back_to_a_new_token() -> None:
     client.get_invoice("inv-1")
     clock.advance(4000)
     assert client.get_invoice("inv-2") == {"guid": "inv-2"}
-    assert rec.paths()[2:] == ["/rest-api/v1/refreshtoken", "/rest-api/v1/token", "/rest-api/v1/invoices/inv-2"]
+    assert rec.paths()[2:] == [
+        "/rest-api/v1/refreshtoken",
+        "/rest-api/v1/token",
+        "/rest-api/v1/invoices/inv-2",
+    ]
 
 
 def test_401_refreshes_once_and_repeats_the_call() -> None:
@@ -186,7 +196,9 @@ def test_persistent_401_raises_an_auth_error_after_one_renewal() -> None:
 
 def test_wrong_credentials_give_a_typed_error() -> None:
     fake = FakeSevera()
-    fake.overrides["/v1/token"] = [httpx.Response(401, json=envelope(401, "AuthenticationRequired", "Invalid"))]
+    fake.overrides["/v1/token"] = [
+        httpx.Response(401, json=envelope(401, "AuthenticationRequired", "Invalid"))
+    ]
     client, _, _ = make(fake)
     with pytest.raises(SeveraError) as info:
         client.get_invoice("x")
@@ -384,7 +396,9 @@ def test_over_a_real_socket_503_then_200(httpserver: HTTPServer) -> None:
 
 def test_over_a_real_socket_nobody_listening_is_a_transport_failure() -> None:
     clock = FakeClock()
-    client = SeveraClient("http://127.0.0.1:9", "id", "secret", policy=FAST, sleep=clock.sleep, rate_limit=False)
+    client = SeveraClient(
+        "http://127.0.0.1:9", "id", "secret", policy=FAST, sleep=clock.sleep, rate_limit=False
+    )
     with client, pytest.raises(TransportFailure) as info:
         client.get_invoice("g1")
     assert not info.value.maybe_delivered
