@@ -235,7 +235,7 @@ def test_invoice_filters_are_repeated_query_keys() -> None:
 
 
 def test_offset_paging() -> None:
-    client, rec, _ = make(FakeSevera())
+    client, _rec, _ = make(FakeSevera())
     statuses = client.list_invoice_statuses()
     assert [s["guid"] for s in statuses] == [f"st-{i}" for i in range(7)]
     client2, rec2, _ = make(FakeSevera())
