@@ -1,0 +1,43 @@
+"""Finvoice 3.0 builder for the Severa -> Maventa bridge (verkkolaskun muodostus).
+
+Public interface (stable; everything else in this package is internal):
+
+* :func:`build_finvoice` (invoice, rows, customer, billing_address, seller, *, message_id,
+  timestamp, include_buyer_email) -> UTF-8 ``bytes``; raises :class:`FinvoiceBuildError`
+  whose ``errors`` is a list of :class:`FieldError` (``field``, ``message``).
+* :class:`SellerParty` and :class:`BankAccount`: the sending company or business unit.
+* :func:`validate_against_xsd` (xml, xsd_path) -> ``list[str]``; :func:`default_xsd_path`.
+* :func:`package_invoice` (xml, base_name, pdf=None, attachments=()) -> :class:`UploadFile`
+  (the XML alone, or a ZIP with the PDF image under the XML's base name, MV-6);
+  :func:`finvoice_base_name` (invoice) -> the base name to use.
+* Identifier helpers: :func:`parse_reference`, :func:`make_viitenumero`,
+  :func:`parse_business_id`; :data:`MAVENTA_OPERATOR`.
+"""
+
+from .builder import build_finvoice, finvoice_base_name
+from .errors import FieldError, FinvoiceBuildError
+from .identifiers import MAVENTA_OPERATOR, BusinessId, parse_business_id
+from .package import UploadFile, package_invoice, safe_file_name
+from .party import BankAccount, SellerParty
+from .reference import PaymentReference, make_viitenumero, parse_reference
+from .schema import default_xsd_path, validate_against_xsd
+
+__all__ = [
+    "MAVENTA_OPERATOR",
+    "BankAccount",
+    "BusinessId",
+    "FieldError",
+    "FinvoiceBuildError",
+    "PaymentReference",
+    "SellerParty",
+    "UploadFile",
+    "build_finvoice",
+    "default_xsd_path",
+    "finvoice_base_name",
+    "make_viitenumero",
+    "package_invoice",
+    "parse_business_id",
+    "parse_reference",
+    "safe_file_name",
+    "validate_against_xsd",
+]

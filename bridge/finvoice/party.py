@@ -1,0 +1,54 @@
+"""The sending party (laskuttaja): the Severa company or business unit that issues the invoice.
+
+Severa's REST API does not publish the seller's bank accounts, and a business unit that acts as
+its own company (MV-5) has its own business ID and address, so the engine assembles a
+:class:`SellerParty` from its configuration and Severa's organisation / business-unit data and
+hands it to the builder. The builder checks every field and reports problems as
+``seller.<field>`` errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    """One of the seller's bank accounts (pankkitili): IBAN + BIC, optionally a display name."""
+
+    iban: str
+    bic: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class SellerParty:
+    """Who sends the invoice and where the money goes.
+
+    ``business_id`` is the Y-tunnus (``2077474-0``; a Finnish VAT number ``FI20774740`` is
+    accepted too). ``vat_number`` defaults to ``FI`` + the business ID digits. ``country_code``
+    is ISO 3166 alpha-2. The first of ``bank_accounts`` is the one in the payment order
+    (``EpiDetails``); all are listed in ``SellerInformationDetails``.
+
+    ``e_invoice_address`` / ``e_invoice_operator`` are the seller's own e-invoice address (OVT)
+    and operator. When the buyer's e-invoice address and operator are known the builder writes
+    the routing frame (``MessageTransmissionDetails``); the seller's side then defaults to the
+    OVT code derived from the business ID at Maventa's operator (``003721291126``), which is what
+    Maventa assigns to a company that registers through it [inferred].
+    """
+
+    name: str
+    business_id: str
+    street: str
+    post_code: str
+    town: str
+    country_code: str = "FI"
+    bank_accounts: tuple[BankAccount, ...] = field(default_factory=tuple)
+    vat_number: str | None = None
+    e_invoice_address: str | None = None
+    e_invoice_operator: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    home_town: str | None = None
+    contact_name: str | None = None
