@@ -37,7 +37,8 @@ def multipart(request: httpx.Request) -> list[tuple[str, str | None, bytes, str 
         params = dict(p.strip().split("=", 1) for p in disposition.split(";")[1:])
         name = params["name"].strip('"')
         filename = params["filename"].strip('"') if "filename" in params else None
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         parts.append((name, filename, payload, part.get_content_type() if filename else None))
     return parts
 
@@ -336,7 +337,8 @@ def test_actions_authorisation_and_settings() -> None:
     assert json.loads(rec.requests[-1].content) == {"auth_email": "signer@demo.fi", "locale": "FI"}
     assert client.authorization_status()["company_state"] == "UNVERIFIED"
     assert client.get_settings(["send_invoice_email"])["send_invoice_email"]["enabled"] is True
-    assert client.update_settings({"send_invoice_email": {"enabled": False}}) is None
+    client.update_settings({"send_invoice_email": {"enabled": False}})
+    assert rec.requests[-1].method == "PATCH"
     assert json.loads(rec.requests[-1].content) == {"send_invoice_email": {"enabled": False}}
     with pytest.raises(ConfigurationError):
         client.request_authorization("signer@demo.fi", "DE")

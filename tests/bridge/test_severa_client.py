@@ -55,7 +55,9 @@ class FakeSevera:
         self.valid: set[str] = set()
         self.refresh_ok = True
         self.scope: str | None = None
-        self.invoices = [{"guid": f"inv-{i}", "number": 1000 + i} for i in range(invoices)]
+        self.invoices: list[dict[str, Any]] = [
+            {"guid": f"inv-{i}", "number": 1000 + i} for i in range(invoices)
+        ]
         self.overrides: dict[str, list[httpx.Response]] = {}
 
     def _issue(self) -> httpx.Response:
