@@ -18,6 +18,7 @@ from bridge.errors import MaventaError
 from bridge.http import RetryPolicy
 from bridge.maventa import MaventaClient
 from bridge.severa import SeveraClient
+from tests.bridge.http_fakes import FakeClock
 
 NO_WAIT = RetryPolicy(max_attempts=5, base_delay=0.0, max_delay=5, max_total=60)
 
@@ -60,11 +61,20 @@ def maventa_sim() -> Any:
     return _simulator("simulators.maventa", "MaventaSimulator")(seed=0)
 
 
-def severa_client(sim: Any) -> SeveraClient:
+def severa_client(sim: Any, clock: FakeClock | None = None) -> SeveraClient:
+    clock = clock or FakeClock()
     creds = _find(sim.credentials(), "client_id", "client_secret")
     base = "http://sim.local"
     http = sim.client(base + "/rest-api") if _serves_under_rest_api(sim) else sim.client(base)
-    return SeveraClient(http, creds["client_id"], creds["client_secret"], policy=NO_WAIT, rate_limit=False)
+    return SeveraClient(
+        http,
+        creds["client_id"],
+        creds["client_secret"],
+        policy=NO_WAIT,
+        rate_limit=False,
+        clock=clock,
+        sleep=clock.sleep,
+    )
 
 
 def _serves_under_rest_api(sim: Any) -> bool:
@@ -78,7 +88,16 @@ def maventa_client(sim: Any) -> MaventaClient:
     for keys in (("company_id", "user_api_key"), ("company_uuid", "user_api_key"), ("id", "user_api_key")):
         for d in _dicts(creds):
             if all(isinstance(d.get(k), str) and d.get(k) for k in keys):
-                return MaventaClient(sim.client(), vendor, d[keys[0]], d["user_api_key"], policy=NO_WAIT)
+                clock = FakeClock()
+                return MaventaClient(
+                    sim.client(),
+                    vendor,
+                    d[keys[0]],
+                    d["user_api_key"],
+                    policy=NO_WAIT,
+                    clock=clock,
+                    sleep=clock.sleep,
+                )
     pytest.skip("the Maventa simulator's credentials() names no company with a user API key")
 
 
@@ -121,7 +140,8 @@ def test_severa_status_patch_survives_faults_and_an_expired_token(severa_sim: An
 
 
 def test_severa_rate_limit_answer_is_honoured(severa_sim: Any) -> None:
-    client = severa_client(severa_sim)
+    clock = FakeClock()
+    client = severa_client(severa_sim, clock)
     severa_sim.add_fault(
         {
             "match": {"method": "GET", "path": "*/v1/invoicestatuses*"},
@@ -130,6 +150,7 @@ def test_severa_rate_limit_answer_is_honoured(severa_sim: Any) -> None:
         }
     )
     assert client.list_invoice_statuses()
+    assert len(clock.sleeps) == 2  # waited as told (Retry-After), without sleeping for real
 
 
 # -- Maventa -----------------------------------------------------------------------------------
