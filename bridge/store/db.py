@@ -192,6 +192,8 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent read (one snapshot for all its statements)."""
+        if self._closed:
+            raise StoreError("the store is closed")
         if self._shared is not None:
             with self._lock:
                 yield self._shared
