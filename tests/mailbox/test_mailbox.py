@@ -157,12 +157,16 @@ def test_capacity_drops_the_oldest_and_counts_them() -> None:
 def test_required_login_is_checked_and_the_user_recorded_without_the_password() -> None:
     with MailboxSimulator(smtp_credentials=("bridge", "s3cret-pass")) as sim:
         assert sim.smtp_port is not None
-        with smtplib.SMTP("127.0.0.1", sim.smtp_port, timeout=5) as smtp:
-            with pytest.raises(smtplib.SMTPAuthenticationError):
-                smtp.login("bridge", "wrong")
-        with smtplib.SMTP("127.0.0.1", sim.smtp_port, timeout=5) as smtp:
-            with pytest.raises(smtplib.SMTPSenderRefused):  # 530 authentication required
-                smtp.sendmail("a@example.fi", ["b@example.fi"], "Subject: x\r\n\r\nbody")
+        with (
+            smtplib.SMTP("127.0.0.1", sim.smtp_port, timeout=5) as smtp,
+            pytest.raises(smtplib.SMTPAuthenticationError),
+        ):
+            smtp.login("bridge", "wrong")
+        with (
+            smtplib.SMTP("127.0.0.1", sim.smtp_port, timeout=5) as smtp,
+            pytest.raises(smtplib.SMTPSenderRefused),  # 530 authentication required
+        ):
+            smtp.sendmail("a@example.fi", ["b@example.fi"], "Subject: x\r\n\r\nbody")
         with smtplib.SMTP("127.0.0.1", sim.smtp_port, timeout=5) as smtp:
             smtp.login("bridge", "s3cret-pass")
             smtp.sendmail("a@example.fi", ["b@example.fi"], "Subject: x\r\n\r\nbody")
