@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -205,7 +204,7 @@ class Notifier:
                 else exc.smtp_error
             )
             return f"{where}: {exc.smtp_code} {_one_line(str(text))}"
-        if isinstance(exc, (TimeoutError, socket.timeout)):
+        if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
             return f"{where}: timed out after {self.smtp.timeout:g} s"
         if isinstance(exc, ConnectionRefusedError):
             return f"{where}: connection refused"
