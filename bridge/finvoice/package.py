@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ class UploadFile:
 
 
 def safe_file_name(name: str, limit: int = 50) -> str:
-    """``name`` reduced to ``[a-z0-9._]`` and at most ``limit`` characters (the extension kept)."""
-    lowered = _UNSAFE.sub("_", name.strip().lower()).strip("._") or "file"
+    """``name`` reduced to ``[a-z0-9._]`` (accents dropped) and at most ``limit`` characters, keeping the extension."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    lowered = _UNSAFE.sub("_", plain.strip().lower()).strip("._") or "file"
     if len(lowered) <= limit:
         return lowered
     stem, dot, ext = lowered.rpartition(".")

@@ -24,6 +24,7 @@ from bridge.finvoice import BankAccount, SellerParty, make_viitenumero
 
 VAT_RATES = (25.5, 14.0, 13.5, 10.0, 0.0)
 STAMP = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+_FAKE = Faker("fi_FI")  # creating a Faker is slow; every use re-seeds it
 
 
 def xsd_path(config: pytest.Config) -> Path:
@@ -97,7 +98,7 @@ def severa_row(fake: Faker, rng: random.Random, sort_order: int, **changes: Any)
 
 def make_case(seed: int, *, n_rows: int | None = None, **invoice_changes: Any) -> Case:
     """A complete, valid Severa invoice built from ``seed`` (same seed, same data)."""
-    fake = Faker("fi_FI")
+    fake = _FAKE
     fake.seed_instance(seed)
     rng = random.Random(seed)
     seller = seller_party(fake)
