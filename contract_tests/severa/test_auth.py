@@ -15,7 +15,9 @@ def _token(severa: SeveraTarget, body: object) -> object:
 
 def test_token_response_has_severa_field_names(severa: SeveraTarget) -> None:
     c = severa.creds()
-    r = severa.http.post(f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]})
+    r = severa.http.post(
+        f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]}
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["access_token_type"] == "Bearer"
@@ -27,19 +29,32 @@ def test_token_response_has_severa_field_names(severa: SeveraTarget) -> None:
     assert "token_type" not in body and "expires_in" not in body
 
 
-@pytest.mark.parametrize("id_key,secret_key", [("client_Id", "client_Secret"), ("CLIENT_ID", "Client_Secret")])
+@pytest.mark.parametrize(
+    "id_key,secret_key", [("client_Id", "client_Secret"), ("CLIENT_ID", "Client_Secret")]
+)
 def test_token_field_names_are_case_insensitive(severa: SeveraTarget, id_key: str, secret_key: str) -> None:
     c = severa.creds()
     r = severa.http.post(f"{BASE}/v1/token", json={id_key: c["client_id"], secret_key: c["client_secret"]})
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.parametrize("scope", ["invoices:read,settings:read", "invoices:read, settings:read",
-                                   "invoices:read settings:read", " invoices:read\tsettings:read "])
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "invoices:read,settings:read",
+        "invoices:read, settings:read",
+        "invoices:read settings:read",
+        " invoices:read\tsettings:read ",
+    ],
+)
 def test_scopes_separated_by_commas_and_or_spaces(severa: SeveraTarget, scope: str) -> None:
     c = severa.creds()
-    r = severa.http.post(f"{BASE}/v1/token", json={**c, "scope": scope} if "scopes" not in c else
-                         {"client_id": c["client_id"], "client_secret": c["client_secret"], "scope": scope})
+    r = severa.http.post(
+        f"{BASE}/v1/token",
+        json={**c, "scope": scope}
+        if "scopes" not in c
+        else {"client_id": c["client_id"], "client_secret": c["client_secret"], "scope": scope},
+    )
     assert r.status_code == 200, r.text
     assert set(r.json()["scope"].replace(" ", "").split(",")) == {"invoices:read", "settings:read"}
 
@@ -50,7 +65,9 @@ def test_bad_secret_is_401_authentication_required(severa: SeveraTarget) -> None
     assert_envelope(r, 401, "AuthenticationRequired")
 
 
-@pytest.mark.parametrize("body", [{}, {"client_id": "x"}, {"client_id": 5, "client_secret": "y"}, ["a"], "text"])
+@pytest.mark.parametrize(
+    "body", [{}, {"client_id": "x"}, {"client_id": 5, "client_secret": "y"}, ["a"], "text"]
+)
 def test_token_body_shape_errors_are_400(severa: SeveraTarget, body: object) -> None:
     r = severa.http.post(f"{BASE}/v1/token", json=body)
     assert_envelope(r, 400)
@@ -66,19 +83,29 @@ def test_requested_scope_narrows_the_token(severa: SeveraTarget) -> None:
 def test_scope_not_granted_gives_partial_token_or_refusal(severa: SeveraTarget) -> None:
     severa.require_control()
     c = severa.creds("no customers:read / users:read")
-    ok = severa.http.post(f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"],
-                                                    "scope": "invoices:read customers:read"})
+    ok = severa.http.post(
+        f"{BASE}/v1/token",
+        json={
+            "client_id": c["client_id"],
+            "client_secret": c["client_secret"],
+            "scope": "invoices:read customers:read",
+        },
+    )
     assert ok.status_code == 200
     assert ok.json()["scope"] == "invoices:read"
-    refused = severa.http.post(f"{BASE}/v1/token", json={"client_id": c["client_id"],
-                                                         "client_secret": c["client_secret"], "scope": "users:read"})
+    refused = severa.http.post(
+        f"{BASE}/v1/token",
+        json={"client_id": c["client_id"], "client_secret": c["client_secret"], "scope": "users:read"},
+    )
     assert_envelope(refused, 401, "AuthenticationRequired")
 
 
 def test_unknown_scope_name_is_400(severa: SeveraTarget) -> None:
     c = severa.creds()
-    r = severa.http.post(f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"],
-                                                   "scope": "invoices:fly"})
+    r = severa.http.post(
+        f"{BASE}/v1/token",
+        json={"client_id": c["client_id"], "client_secret": c["client_secret"], "scope": "invoices:fly"},
+    )
     assert_envelope(r, 400, "InvalidParameter")
 
 
@@ -113,15 +140,18 @@ def test_version_alias_v1_0_answers_like_v1(severa: SeveraTarget) -> None:
     assert a.status_code == b.status_code == 200
     assert a.json() == b.json()
     c = severa.creds()
-    t = severa.http.post(f"{BASE}/v1.0/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]})
+    t = severa.http.post(
+        f"{BASE}/v1.0/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]}
+    )
     assert t.status_code == 200
 
 
 def test_token_expires_after_3600_simulated_seconds_and_refresh_works(severa: SeveraTarget) -> None:
     severa.require_control()
     c = severa.creds()
-    first = severa.http.post(f"{BASE}/v1/token", json={"client_id": c["client_id"],
-                                                       "client_secret": c["client_secret"]}).json()
+    first = severa.http.post(
+        f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]}
+    ).json()
     h = {"Authorization": f"Bearer {first['access_token']}"}
     assert severa.http.get(f"{BASE}/heartbeat/authorized", headers=h).status_code == 204
     assert severa.control("POST", "/clock", json={"advance": 3601}).status_code == 200
@@ -145,7 +175,9 @@ def test_refresh_body_must_be_a_json_string(severa: SeveraTarget, body: object) 
 
 
 def test_unknown_refresh_token_is_401(severa: SeveraTarget) -> None:
-    assert_envelope(severa.http.post(f"{BASE}/v1/refreshtoken", json="not-a-token"), 401, "AuthenticationRequired")
+    assert_envelope(
+        severa.http.post(f"{BASE}/v1/refreshtoken", json="not-a-token"), 401, "AuthenticationRequired"
+    )
 
 
 def test_strict_client_id_mode_requires_matching_header(sim_mode: str, parity: object) -> None:
@@ -156,8 +188,9 @@ def test_strict_client_id_mode_requires_matching_header(sim_mode: str, parity: o
     sim = SeveraSimulator(strict_client_id=True)
     c = sim.client_credentials()
     with sim.client() as http:
-        tok = http.post(f"{BASE}/v1/token", json={"client_id": c["client_id"],
-                                                  "client_secret": c["client_secret"]}).json()["access_token"]
+        tok = http.post(
+            f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]}
+        ).json()["access_token"]
         bearer = {"Authorization": f"Bearer {tok}"}
         assert_envelope(http.get(f"{BASE}/v1/invoicestatuses", headers=bearer), 401, "AuthenticationRequired")
         ok = http.get(f"{BASE}/v1/invoicestatuses", headers={**bearer, "client_Id": c["client_id"]})

@@ -1,0 +1,112 @@
+"""Control plane over HTTP: snapshots, faults in Severa's envelope, journal redaction, clock."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import BASE, SeveraTarget, assert_envelope
+
+
+def test_export_reset_import_gives_identical_state(severa: SeveraTarget) -> None:
+    severa.require_control()
+    severa.reset()
+    inv = severa.get("/v1/invoices", params={"rowCount": 1}).json()[0]
+    r = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/notes", "value": "ennen vientiä"}]
+    )
+    assert r.status_code in (200, 400)
+    before = severa.control("GET", "/state")
+    assert before.status_code == 200
+    snap = before.json()
+    assert severa.control("POST", "/reset", json={"preset": "empty"}).status_code == 200
+    assert severa.control("GET", "/state").json()["data"] != snap["data"]
+    put = severa.control("PUT", "/state", json=snap)
+    assert put.status_code == 200, put.text
+    after = severa.control("GET", "/state").json()
+    assert after["data"] == snap["data"]
+    assert severa.get(f"/v1/invoices/{inv['guid']}").status_code == 200
+    severa.reset()
+
+
+def test_snapshot_of_another_version_is_refused(severa: SeveraTarget) -> None:
+    severa.require_control()
+    snap = severa.control("GET", "/state").json()
+    assert severa.control("PUT", "/state", json={**snap, "version": 99}).status_code == 409
+    broken = {**snap, "data": {"state": {"organizations": {}}}}
+    assert severa.control("PUT", "/state", json=broken).status_code == 400
+    assert severa.get("/v1/invoices", params={"rowCount": 1}).status_code == 200
+
+
+def test_same_seed_same_data(severa: SeveraTarget) -> None:
+    severa.require_control()
+    severa.control("POST", "/reset", json={"preset": "demo", "seed": 7})
+    a = severa.control("GET", "/state").json()["data"]
+    severa.control("POST", "/reset", json={"preset": "demo", "seed": 7})
+    b = severa.control("GET", "/state").json()["data"]
+    severa.control("POST", "/reset", json={"preset": "demo", "seed": 8})
+    c = severa.control("GET", "/state").json()["data"]
+    assert a == b and a != c
+    severa.reset()
+
+
+def test_next_two_calls_fault_gives_two_503_envelopes_then_normal(severa: SeveraTarget) -> None:
+    severa.require_control()
+    severa.reset()
+    h = severa.headers()
+    severa.control("DELETE", "/journal")
+    rule = {
+        "match": {"method": "GET", "path": "/rest-api/v1/invoices"},
+        "effect": {"type": "status", "status": 503, "message": "Service Unavailable"},
+        "trigger": {"type": "next", "count": 2},
+    }
+    assert severa.control("POST", "/faults", json=rule).status_code == 201
+    answers = [
+        severa.http.get(f"{BASE}/v1/invoices", headers=h),
+        severa.http.get(f"{BASE}/v1.0/invoices", headers=h),
+        severa.http.get(f"{BASE}/v1/invoices", headers=h),
+    ]
+    for r in answers[:2]:
+        err = assert_envelope(r, 503)
+        assert err["type"] == "InternalSystemError"
+    assert answers[2].status_code == 200 and isinstance(answers[2].json(), list)
+    entries = severa.control("GET", "/journal", params={"path_prefix": "/rest-api"}).json()["entries"]
+    statuses = [e["status"] for e in entries if "invoices" in e["path"]]
+    assert statuses == [503, 503, 200]
+    assert sum(1 for e in entries if e.get("fault")) == 2
+    severa.control("DELETE", "/faults")
+
+
+def test_journal_redacts_secrets_and_tokens(severa: SeveraTarget) -> None:
+    severa.require_control()
+    severa.reset()
+    severa.control("DELETE", "/journal")
+    c = severa.creds()
+    tok = severa.http.post(
+        f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]}
+    ).json()
+    severa.http.get(f"{BASE}/v1/invoicestatuses", headers={"Authorization": f"Bearer {tok['access_token']}"})
+    refreshed = severa.http.post(f"{BASE}/v1/refreshtoken", json=tok["refresh_token"]).json()
+    journal = severa.control("GET", "/journal").text
+    assert len(json.loads(journal)["entries"]) == 3
+    for secret in (
+        c["client_secret"],
+        tok["access_token"],
+        tok["refresh_token"],
+        refreshed["access_token"],
+        refreshed["refresh_token"],
+    ):
+        assert secret not in journal
+    assert c["client_id"] in journal  # the client id is not a secret: support needs it
+    entries = json.loads(journal)["entries"]
+    tenants = {e["tenant"] for e in entries if e["path"].endswith("invoicestatuses")}
+    assert tenants == {severa.sim.refs["main"]}
+
+
+def test_clock_advance_expires_tokens_over_http(severa: SeveraTarget) -> None:
+    severa.require_control()
+    h = severa.headers()
+    assert severa.get("/v1/invoicestatuses", headers=h).status_code == 200
+    severa.control("POST", "/clock", json={"advance": 3601})
+    assert_envelope(severa.get("/v1/invoicestatuses", headers=h), 401, "AuthenticationRequired")
+    severa._tokens.clear()
+    assert severa.get("/v1/invoicestatuses").status_code == 200

@@ -1,0 +1,330 @@
+"""Invoices: list filters, token paging, GET, PATCH (status rules), rows, sources, PDF."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from simulators.severa.presets import BIG_INVOICE_REFERENCE
+from simulators.severa.references import is_valid_finnish_reference
+
+from .conftest import SeveraTarget, assert_envelope
+
+
+@pytest.fixture(autouse=True)
+def _clean(severa: SeveraTarget) -> None:
+    if severa.target.has_control:
+        severa.reset()
+
+
+def invoices(severa: SeveraTarget, **params: Any) -> list[dict[str, Any]]:
+    return severa.all_pages("/v1/invoices", params)
+
+
+def draft(severa: SeveraTarget) -> dict[str, Any]:
+    luonnos = severa.status_guid("Luonnos")
+    return next(i for i in invoices(severa, invoiceStatusGuids=luonnos) if i["number"] is None)
+
+
+def test_token_paging_returns_every_invoice_once(severa: SeveraTarget) -> None:
+    everything = invoices(severa)
+    for size in (1, 3, 7):
+        paged = severa.all_pages("/v1/invoices", row_count=size)
+        assert [i["guid"] for i in paged] == [i["guid"] for i in everything]
+    first = severa.get("/v1/invoices", params={"rowCount": 2})
+    assert len(first.json()) == 2 and first.headers.get("NextPageToken")
+    last = severa.get("/v1/invoices", params={"rowCount": 1000})
+    assert "NextPageToken" not in last.headers
+
+
+def test_page_token_reused_with_other_filters_is_refused(severa: SeveraTarget) -> None:
+    severa.require_control()
+    tok = severa.get("/v1/invoices", params={"rowCount": 2}).headers["NextPageToken"]
+    r = severa.get(
+        "/v1/invoices",
+        params={"rowCount": 2, "pageToken": tok, "invoiceStatusGuids": severa.status_guid("Luonnos")},
+    )
+    assert_envelope(r, 400, "InvalidParameter")
+    assert_envelope(severa.get("/v1/invoices", params={"pageToken": "garbage!"}), 400, "InvalidParameter")
+
+
+def test_row_count_is_capped_and_must_be_positive(severa: SeveraTarget) -> None:
+    severa.require_control()
+    assert len(severa.get("/v1/invoices", params={"rowCount": 5000}).json()) <= severa.sim.page_size_cap
+    assert_envelope(severa.get("/v1/invoices", params={"rowCount": 0}), 400, "InvalidParameter")
+    assert_envelope(severa.get("/v1/invoices", params={"rowCount": "ten"}), 400, "InvalidParameter")
+
+
+def test_filter_by_status_guids(severa: SeveraTarget) -> None:
+    statuses = severa.get("/v1/invoicestatuses", params={"rowCount": 100}).json()
+    by_name = {s["name"]: s["guid"] for s in statuses}
+    wanted = {by_name["Odottaa siirtoa Maventaan"], by_name["Odottaa siirtoa Maestroon"]}
+    got = invoices(severa, invoiceStatusGuids=list(wanted))
+    assert got and {i["status"]["guid"] for i in got} == wanted
+    assert len(got) == sum(1 for i in invoices(severa) if i["status"]["guid"] in wanted)
+
+
+def test_filter_by_customer_number_reference_and_dates(severa: SeveraTarget) -> None:
+    every = invoices(severa)
+    numbered = [i for i in every if i["number"] is not None]
+    one = numbered[0]
+    assert [i["guid"] for i in invoices(severa, numbers=one["number"])] == [one["guid"]]
+    assert [i["guid"] for i in invoices(severa, referenceNumbers=one["referenceNumber"])] == [one["guid"]]
+    cust = one["customer"]["guid"]
+    assert {i["guid"] for i in invoices(severa, customerGuids=cust)} == {
+        i["guid"] for i in every if cust in (i["customer"]["guid"], i["billingCustomer"]["guid"])
+    }
+    dates = sorted(i["date"] for i in every)
+    mid = dates[len(dates) // 2]
+    after = invoices(severa, startDate=f"{mid}T00:00:00Z")
+    before = invoices(severa, endDate=f"{mid}T00:00:00+02:00")
+    assert all(i["date"] >= mid for i in after) and all(i["date"] <= mid for i in before)
+    assert len(after) + len(before) == len(every) + sum(1 for d in dates if d == mid)
+
+
+def test_bad_filter_values_are_400(severa: SeveraTarget) -> None:
+    for params in (
+        {"invoiceStatusGuids": "not-a-guid"},
+        {"changedSince": "yesterday"},
+        {"numbers": "x1"},
+        {"startDate": "2026-99-01"},
+    ):
+        assert_envelope(severa.get("/v1/invoices", params=params), 400, "InvalidParameter")
+
+
+def test_get_invoice_and_unknown_guid(severa: SeveraTarget) -> None:
+    inv = invoices(severa)[0]
+    got = severa.get(f"/v1/invoices/{inv['guid']}").json()
+    assert got == inv
+    r = severa.get("/v1/invoices/00000000-0000-4000-8000-000000000000")
+    assert_envelope(r, 404)
+
+
+def test_totals_are_consistent_with_rows(severa: SeveraTarget) -> None:
+    for inv in invoices(severa)[:6]:
+        rows = severa.all_pages(f"/v1/invoices/{inv['guid']}/invoicerows")
+        excl = round(sum(round(r["quantity"] * r["unitPrice"]["amount"], 2) for r in rows), 2)
+        tax = round(
+            sum(
+                round(round(r["quantity"] * r["unitPrice"]["amount"], 2) * r["vatRate"] / 100, 2)
+                for r in rows
+            ),
+            2,
+        )
+        assert inv["totalExcludingTax"]["amount"] == pytest.approx(excl)
+        assert inv["totalTax"]["amount"] == pytest.approx(tax)
+        assert inv["totalIncludingTax"]["amount"] == pytest.approx(excl + tax)
+
+
+def test_demo_uses_all_finnish_vat_rates(severa: SeveraTarget) -> None:
+    severa.require_control()
+    rates = set()
+    for inv in invoices(severa):
+        rates |= {
+            r["vatRate"] for r in severa.all_pages(f"/v1/invoices/{inv['guid']}/invoicerows", row_count=100)
+        }
+    assert {25.5, 14.0, 10.0, 0.0} <= rates
+
+
+def test_rows_carry_codes_of_their_sources(severa: SeveraTarget) -> None:
+    inv = invoices(severa)[0]
+    rows = severa.all_pages(f"/v1/invoices/{inv['guid']}/invoicerows")
+    kinds = {r["rowType"] for r in rows}
+    assert {"Hours", "ProjectFees", "TravelExpenses"} <= kinds
+    for row in rows:
+        assert severa.get(f"/v1/invoicerows/{row['guid']}").json() == row
+        if row["rowType"] == "Hours":
+            items = severa.all_pages(f"/v1/invoicerows/{row['guid']}/workhours")
+            codes = {i["workType"]["code"] for i in items}
+        elif row["rowType"] == "ProjectFees":
+            items = severa.all_pages(f"/v1/invoicerows/{row['guid']}/projectfees")
+            codes = {i["product"]["code"] for i in items}
+        else:
+            items = severa.all_pages(f"/v1/invoicerows/{row['guid']}/projecttravelexpenses")
+            codes = {i["travelExpense"]["code"] for i in items}
+        assert items, row
+        assert set(row["code"]) == codes - {None}
+        assert all(i["invoiceRowGuid"] == row["guid"] for i in items)
+        assert sum(i["quantity"] for i in items) == pytest.approx(row["quantity"], abs=0.01)
+
+
+def test_sources_per_invoice_group_by_row(severa: SeveraTarget) -> None:
+    inv = invoices(severa)[0]
+    rows = {r["guid"]: r for r in severa.all_pages(f"/v1/invoices/{inv['guid']}/invoicerows")}
+    seen = set()
+    for segment in ("workhours", "projectfees", "projecttravelexpenses"):
+        for item in severa.all_pages(f"/v1/invoices/{inv['guid']}/{segment}"):
+            assert item["invoiceRowGuid"] in rows
+            assert item["invoice"]["guid"] == inv["guid"]
+            seen.add(item["invoiceRowGuid"])
+    assert seen == set(rows)
+
+
+def test_row_type_filter(severa: SeveraTarget) -> None:
+    inv = invoices(severa)[0]
+    hours = severa.all_pages(f"/v1/invoices/{inv['guid']}/invoicerows", {"rowType": "Hours"})
+    assert hours and {r["rowType"] for r in hours} == {"Hours"}
+    assert_envelope(severa.get(f"/v1/invoices/{inv['guid']}/invoicerows", params={"rowType": "Bogus"}), 400)
+
+
+@pytest.mark.parametrize(
+    "op,path,value_of",
+    [
+        ("replace", "/status/guid", lambda g: g),
+        ("Replace", "/status", lambda g: {"guid": g}),
+        ("REPLACE", "/status/guid", lambda g: g),
+    ],
+)
+def test_patch_status_variants_number_and_reference(
+    severa: SeveraTarget, op: str, path: str, value_of: Any
+) -> None:
+    severa.require_writes()
+    inv = draft(severa)
+    target = severa.status_guid("Odottaa siirtoa Maventaan")
+    r = severa.patch(f"/v1/invoices/{inv['guid']}", [{"op": op, "path": path, "value": value_of(target)}])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert isinstance(body, list) and len(body) == 1
+    out = body[0]
+    assert out["status"]["guid"] == target and out["status"]["isSent"] is False
+    assert isinstance(out["number"], int)
+    assert is_valid_finnish_reference(out["referenceNumber"])
+    assert out["referenceNumber"].startswith(str(out["number"]))
+    numbers = [i["number"] for i in invoices(severa) if i["guid"] != inv["guid"] and i["number"] is not None]
+    assert out["number"] not in numbers
+    assert severa.get(f"/v1/invoices/{inv['guid']}").json() == out
+
+
+def test_number_is_kept_when_moving_between_numbered_statuses(severa: SeveraTarget) -> None:
+    severa.require_writes()
+    inv = draft(severa)
+    a, b = severa.status_guid("Odottaa siirtoa Maventaan"), severa.status_guid("Maventa-virhe")
+    first = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/status/guid", "value": a}]
+    )
+    second = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/status/guid", "value": b}]
+    )
+    assert first.json()[0]["number"] == second.json()[0]["number"]
+
+
+def test_read_only_status_blocks_other_edits_but_not_status_change(severa: SeveraTarget) -> None:
+    severa.require_writes()
+    inv = draft(severa)
+    sent = severa.status_guid("Siirretty Maventaan")
+    r = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/status/guid", "value": sent}]
+    )
+    assert r.status_code == 200 and r.json()[0]["canBeDeleted"] is False
+    blocked = severa.patch(f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/notes", "value": "x"}])
+    assert_envelope(blocked, 400, "InvalidOperation")
+    assert severa.get(f"/v1/invoices/{inv['guid']}").json()["notes"] is None
+    assert_envelope(severa.delete(f"/v1/invoices/{inv['guid']}"), 400, "InvalidOperation")
+    back = severa.status_guid("Maventa-virhe")
+    r = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/status/guid", "value": back}]
+    )
+    assert r.status_code == 200
+    ok = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/notes", "value": "korjattu"}]
+    )
+    assert ok.status_code == 200 and ok.json()[0]["notes"] == "korjattu"
+
+
+def test_failed_patch_changes_nothing(severa: SeveraTarget) -> None:
+    severa.require_writes()
+    inv = draft(severa)
+    target = severa.status_guid("Odottaa siirtoa Maventaan")
+    r = severa.patch(
+        f"/v1/invoices/{inv['guid']}",
+        [
+            {"op": "replace", "path": "/status/guid", "value": target},
+            {"op": "replace", "path": "/nosuchfield", "value": "x"},
+        ],
+    )
+    assert_envelope(r, 400, "InvalidParameter")
+    assert severa.get(f"/v1/invoices/{inv['guid']}").json() == inv
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"op": "replace", "path": "/status/guid", "value": "x"},  # not an array
+        [{"path": "/notes", "value": "x"}],  # no op
+        [{"op": "frobnicate", "path": "/notes", "value": "x"}],
+        [{"op": "replace", "path": "notes", "value": "x"}],
+        [{"op": "replace", "path": "/status/guid", "value": 12}],
+        [{"op": "replace", "path": "/status/guid", "value": "00000000-0000-4000-8000-000000000000"}],
+        [{"op": "replace", "path": "/paymentTerm", "value": {"days": 3}}],
+        [{"op": "replace", "path": "/dueDate", "value": "31.12.2026"}],
+        [{"op": "move", "path": "/status/guid", "from": "/x"}],
+    ],
+)
+def test_bad_patch_documents_are_400(severa: SeveraTarget, body: Any) -> None:
+    severa.require_writes()
+    inv = draft(severa)
+    r = severa.patch(f"/v1/invoices/{inv['guid']}", body)
+    assert_envelope(r, 400)
+
+
+def test_inactive_status_cannot_be_chosen(severa: SeveraTarget) -> None:
+    severa.require_writes()
+    st = severa.post("/v1/invoicestatuses", {"name": "Vanha tila", "isActive": False})
+    assert st.status_code == 201
+    inv = draft(severa)
+    r = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/status/guid", "value": st.json()["guid"]}]
+    )
+    assert_envelope(r, 400, "InvalidParameter")
+
+
+def test_changed_since_follows_changes(severa: SeveraTarget) -> None:
+    severa.require_control()
+    now = datetime.fromisoformat(severa.control("GET", "/clock").json()["now"].replace("Z", "+00:00"))
+    since = (now + timedelta(seconds=30)).isoformat()
+    assert invoices(severa, changedSince=since) == []
+    severa.control("POST", "/clock", json={"advance": 60})
+    inv = draft(severa)
+    r = severa.patch(
+        f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/ourReference", "value": "Liisa"}]
+    )
+    assert r.status_code == 200
+    changed = invoices(severa, changedSince=since)
+    assert [i["guid"] for i in changed] == [inv["guid"]]
+    stamp = datetime.fromisoformat(changed[0]["lastUpdatedDateTime"].replace("Z", "+00:00"))
+    assert stamp >= datetime.fromisoformat(since).astimezone(UTC)
+    severa._tokens.clear()
+
+
+def test_delete_draft_invoice(severa: SeveraTarget) -> None:
+    severa.require_writes()
+    inv = draft(severa)
+    assert severa.delete(f"/v1/invoices/{inv['guid']}").status_code == 204
+    assert_envelope(severa.get(f"/v1/invoices/{inv['guid']}"), 404)
+    assert_envelope(severa.delete(f"/v1/invoices/{inv['guid']}"), 404)
+
+
+def test_pdf_is_a_real_pdf_and_big_invoice_has_pages(severa: SeveraTarget) -> None:
+    every = invoices(severa)
+    small = every[0]
+    r = severa.get(f"/v1/invoices/{small['guid']}/pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(r.content))
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert str(small["number"] or "") in text
+    big = next((i for i in every if i["yourReference"] == BIG_INVOICE_REFERENCE), None)
+    if big is None:
+        pytest.skip("no multi-row demo invoice on this target")
+    pages = PdfReader(io.BytesIO(severa.get(f"/v1/invoices/{big['guid']}/pdf").content)).pages
+    assert len(pages) > 1
+
+
+def test_pdf_needs_files_read(severa: SeveraTarget) -> None:
+    inv = invoices(severa)[0]
+    h = severa.headers(scope="invoices:read")
+    assert_envelope(severa.get(f"/v1/invoices/{inv['guid']}/pdf", headers=h), 403, "InsufficientApiScope")
+    assert_envelope(severa.get(f"/v1/invoices/{inv['guid']}/pdf", params={"invoiceType": "Nope"}), 400)
