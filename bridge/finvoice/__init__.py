@@ -5,7 +5,9 @@ Public interface (stable; everything else in this package is internal):
 * :func:`build_finvoice` (invoice, rows, customer, billing_address, seller, *, message_id,
   timestamp, include_buyer_email) -> UTF-8 ``bytes``; raises :class:`FinvoiceBuildError`
   whose ``errors`` is a list of :class:`FieldError` (``field``, ``message``).
-* :class:`SellerParty` and :class:`BankAccount`: the sending company or business unit.
+* :class:`SellerParty` and :class:`BankAccount`: the sending company or business unit;
+  :func:`seller_from_severa` (invoice, bank_accounts, ...) builds one from the invoice's
+  ``sender*`` fields and Severa's ``BankAccountOutputModel`` list.
 * :func:`validate_against_xsd` (xml, xsd_path) -> ``list[str]``; :func:`default_xsd_path`.
 * :func:`package_invoice` (xml, base_name, pdf=None, attachments=()) -> :class:`UploadFile`
   (the XML alone, or a ZIP with the PDF image under the XML's base name, MV-6);
@@ -18,7 +20,7 @@ from .builder import build_finvoice, finvoice_base_name
 from .errors import FieldError, FinvoiceBuildError
 from .identifiers import MAVENTA_OPERATOR, BusinessId, parse_business_id
 from .package import UploadFile, package_invoice, safe_file_name
-from .party import BankAccount, SellerParty
+from .party import BankAccount, SellerParty, seller_from_severa
 from .reference import PaymentReference, make_viitenumero, parse_reference
 from .schema import default_xsd_path, validate_against_xsd
 
@@ -39,5 +41,6 @@ __all__ = [
     "parse_business_id",
     "parse_reference",
     "safe_file_name",
+    "seller_from_severa",
     "validate_against_xsd",
 ]

@@ -9,7 +9,11 @@ hands it to the builder. The builder checks every field and reports problems as
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from .address import country_code_of
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,48 @@ class SellerParty:
     website: str | None = None
     home_town: str | None = None
     contact_name: str | None = None
+
+
+def seller_from_severa(
+    invoice: Mapping[str, Any],
+    bank_accounts: Sequence[Mapping[str, Any]],
+    *,
+    e_invoice_address: str | None = None,
+    e_invoice_operator: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    website: str | None = None,
+) -> SellerParty:
+    """The :class:`SellerParty` from what Severa puts on the invoice and its bank accounts.
+
+    Uses the invoice's ``senderName``, ``senderVatNumber`` (the issuing company's or business
+    unit's business ID) and ``senderAddress``, and the active ``BankAccountOutputModel`` entries
+    given (``GET /v1/bankaccounts``, filtered by the caller to the issuing company/unit).
+    Never raises: missing values stay empty so that :func:`build_finvoice` reports them as
+    ``seller.*`` field errors together with everything else.
+    """
+    address = invoice.get("senderAddress") or {}
+    country, _ = country_code_of(address.get("country"))
+    accounts = tuple(
+        BankAccount(
+            iban=str(a.get("accountNumber") or ""), bic=str(a.get("bic") or ""), name=a.get("bankName")
+        )
+        for a in bank_accounts
+        if a.get("isActive", True) and str(a.get("accountNumberFormat") or "Iban").lower() == "iban"
+    )
+    contact = invoice.get("senderContactName")
+    return SellerParty(
+        name=str(invoice.get("senderName") or ""),
+        business_id=str(invoice.get("senderVatNumber") or ""),
+        street=str(address.get("addressline") or ""),
+        post_code=str(address.get("postalCode") or ""),
+        town=str(address.get("city") or ""),
+        country_code=country or "FI",
+        bank_accounts=accounts,
+        e_invoice_address=e_invoice_address,
+        e_invoice_operator=e_invoice_operator,
+        email=email,
+        phone=phone,
+        website=website,
+        contact_name=str(contact) if contact else None,
+    )
