@@ -1,0 +1,67 @@
+"""The demo preset gives the other teams what they rely on."""
+
+from __future__ import annotations
+
+from stdnum.fi import ytunnus
+
+from simulators.severa import SeveraSimulator
+from simulators.severa.presets import BIG_INVOICE_REFERENCE, BIG_INVOICE_ROWS, PRODUCTS, STATUSES
+
+
+def _bid(vat: str) -> str:
+    d = vat.removeprefix("FI")
+    return f"{d[:7]}-{d[7:]}"
+
+
+def test_demo_has_two_organisations_and_three_clients() -> None:
+    sim = SeveraSimulator()
+    assert len(sim.state.organizations) == 2
+    clients = sim.credentials()["clients"]
+    assert len(clients) == 3
+    assert sum(1 for c in clients if c["organization_guid"] == sim.refs["main"]) == 2
+
+
+def test_main_organisation_settings() -> None:
+    b = SeveraSimulator().main
+    org = b.org
+    assert ytunnus.is_valid(_bid(org.details.vat_number))
+    names = [s.name for s in sorted(org.invoice_statuses.values(), key=lambda s: s.sort_order)]
+    assert names == [n for n, _ in STATUSES]
+    assert b.status_by_name("Odottaa siirtoa Maventaan").is_sent is False
+    assert b.status_by_name("Siirretty Maventaan").is_read_only
+    units = list(org.business_units.values())
+    assert sum(1 for u in units if u.vat_number) == 2 and sum(1 for u in units if not u.vat_number) == 1
+    assert {p.code for p in org.products.values()} == {p[0] for p in PRODUCTS}
+
+
+def test_demo_invoices_cover_statuses_and_the_big_invoice() -> None:
+    b = SeveraSimulator().main
+    by_status: dict[str, int] = {}
+    for inv in b.org.invoices.values():
+        name = b.status_of(inv).name
+        by_status[name] = by_status.get(name, 0) + 1
+        st = b.status_of(inv)
+        assert (inv.number is not None) == st.has_invoice_number
+    assert by_status["Odottaa siirtoa Maventaan"] >= 3 and by_status["Odottaa siirtoa Maestroon"] >= 2
+    big = next(i for i in b.org.invoices.values() if i.your_reference == BIG_INVOICE_REFERENCE)
+    assert len(big.row_guids) == BIG_INVOICE_ROWS
+
+
+def test_python_api_creates_invoice_with_rows_and_sets_status() -> None:
+    sim = SeveraSimulator()
+    b = sim.tenant("main")
+    cust = next(iter(b.org.customers.values()))
+    inv = b.create_invoice(
+        cust.guid,
+        rows=[
+            {"kind": "hours", "ref": "KEH", "quantity": 7.5},
+            {"kind": "fee", "ref": "KONS", "quantity": 1},
+            {"kind": "travel", "ref": "KM", "quantity": 120},
+        ],
+    )
+    assert inv.number is None and len(inv.row_guids) == 3
+    assert [b.row_codes(r) for r in b.rows_of(inv)] == [["KEH"], ["KONS"], ["KM"]]
+    b.set_status(inv.guid, "Odottaa siirtoa Maestroon")
+    assert inv.number is not None and inv.reference_number
+    st = b.add_status("Oma tila", has_invoice_number=True)
+    assert sim.tenant(sim.main.name).org.invoice_statuses[st.guid].has_invoice_number
