@@ -39,7 +39,7 @@ def test_faker_invoices_validate_against_the_official_xsd(seed: int, xsd: Path) 
     assert validate_against_xsd(xml, xsd) == []
 
 
-def test_document_carries_the_severa_data_where_finvoice_wants_it(xsd: Path) -> None:
+def test_document_carries_the_severa_data_where_finvoice_wants_it() -> None:
     case = make_case(101, n_rows=3)
     root = parse(build(case))
     inv, cust, seller = case.invoice, case.customer, case.seller
@@ -95,7 +95,7 @@ def test_document_carries_the_severa_data_where_finvoice_wants_it(xsd: Path) -> 
     )
 
 
-def test_totals_equal_the_sum_of_the_rows_and_the_vat_breakdown(xsd: Path) -> None:
+def test_totals_equal_the_sum_of_the_rows_and_the_vat_breakdown() -> None:
     for seed in range(20):
         root = parse(build(make_case(seed)))
         rows = root.findall("InvoiceRow")
@@ -115,7 +115,7 @@ def test_totals_equal_the_sum_of_the_rows_and_the_vat_breakdown(xsd: Path) -> No
         assert len({s.findtext("VatRatePercent") for s in specs}) == len(specs)
 
 
-def test_rounding_is_per_row_half_away_from_zero(xsd: Path) -> None:
+def test_rounding_is_per_row_half_away_from_zero() -> None:
     case = make_case(7, n_rows=1)
     case.rows[0].update(quantity=1, unitPrice={"amount": 0.1, "currencyCode": "EUR"}, vatRate=25.5)
     case.invoice["totalExcludingTax"] = case.invoice["totalIncludingTax"] = None
@@ -178,7 +178,7 @@ def test_e_mail_only_customer_and_the_mv8_switch(xsd: Path) -> None:
     ]
 
 
-def test_seller_e_invoice_address_is_used_when_configured(xsd: Path) -> None:
+def test_seller_e_invoice_address_is_used_when_configured() -> None:
     case = make_case(8)
     case.seller = replace(case.seller, e_invoice_address="003701120389", e_invoice_operator="003721291126")
     root = parse(build(case))
@@ -186,7 +186,7 @@ def test_seller_e_invoice_address_is_used_when_configured(xsd: Path) -> None:
     assert texts(root, "SellerOrganisationUnitNumber") == ["003701120389"]
 
 
-def test_seller_routing_defaults_to_ovt_from_business_id_at_maventa(xsd: Path) -> None:
+def test_seller_routing_defaults_to_ovt_from_business_id_at_maventa() -> None:
     case = make_case(9)
     root = parse(build(case))
     assert texts(root, "MessageTransmissionDetails/MessageSenderDetails/FromIdentifier") == [
@@ -249,7 +249,7 @@ def test_foreign_buyer_and_rf_reference_and_swedish_language(xsd: Path) -> None:
     assert remittance.get("IdentificationSchemeName") == "ISO"
 
 
-def test_receiver_address_on_the_invoice_is_the_fallback(xsd: Path) -> None:
+def test_receiver_address_on_the_invoice_is_the_fallback() -> None:
     case = make_case(13)
     case.address = None
     root = parse(build(case))
@@ -258,13 +258,13 @@ def test_receiver_address_on_the_invoice_is_the_fallback(xsd: Path) -> None:
     ]
 
 
-def test_due_date_from_payment_term_when_severa_has_none(xsd: Path) -> None:
+def test_due_date_from_payment_term_when_severa_has_none() -> None:
     case = make_case(14, date="2026-11-10", dueDate=None, paymentTerm=21)
     root = parse(build(case))
     assert texts(root, "EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate") == ["20261201"]
 
 
-def test_same_input_same_bytes(xsd: Path) -> None:
+def test_same_input_same_bytes() -> None:
     assert build(make_case(15)) == build(make_case(15))
     assert build(make_case(15)) != build(make_case(16))
 
