@@ -26,6 +26,9 @@ class InProcessTransport(httpx.BaseTransport):
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         def marked(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             environ[INPROCESS_KEY] = True
+            # httpx puts the *unquoted* text path in PATH_INFO; WSGI (PEP 3333) wants the raw
+            # bytes decoded as latin-1, or werkzeug fails on a non-latin-1 character.
+            environ["PATH_INFO"] = environ.get("PATH_INFO", "").encode("utf-8").decode("latin-1")
             return app(environ, start_response)
 
         self._inner = httpx.WSGITransport(app=marked)
