@@ -1,0 +1,363 @@
+"""Shared wiring for bridge tests: the simulators, the clients, the store and the engine in-process.
+
+``World.build()`` gives a Severa simulator (demo preset), a Maventa simulator, real bridge clients
+talking to them through in-process transports (nothing sleeps: ``sleep`` is a no-op and the retry
+policy is short), a ``Store(":memory:")``, the Maventa settings page (``MaventaIntegration``) and a
+``TransferEngine``. ``setup_company(world, "Ranta Oy")`` registers the unit at Maventa, has the
+approver sign (the ``/_sim/`` actor), saves the settings (MV-6..MV-9) and switches the
+synchronisation on (MV-13), which is where every transfer test starts.
+
+Notifications (MV-9) go over real SMTP to a ``MailboxSimulator`` when one is given (start its
+listener once per module with ``mailbox.start_smtp()``, ``World.build(mailbox=...)`` resets it).
+
+Crashes: ``Crasher`` makes one chosen call (a ledger write, a Severa or a Maventa call, the SMTP
+notification) raise ``Crash`` once, before or after the real call ran, so a pass dies exactly
+there; ``World.restart()`` then gives a fresh ``TransferEngine`` over the same store, like a new
+process after a crash.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.config import SmtpSettings
+from bridge.http import RetryPolicy
+from bridge.maventa import MaventaClient
+from bridge.maventa.integration import MaventaIntegration
+from bridge.maventa.transfer import PassReport, TransferEngine
+from bridge.notify import Notifier
+from bridge.severa import SeveraClient
+from bridge.store import LedgerEntry, LedgerState, SendingCompany, Store
+from simulators.mailbox import MailboxSimulator
+from simulators.maventa import MaventaSimulator
+from simulators.severa import SeveraSimulator
+
+TO_TRANSFER = "Odottaa siirtoa Maventaan"
+AFTER_TRANSFER = "Siirretty Maventaan"
+AFTER_ERROR = "Maventa-virhe"
+DRAFT = "Luonnos"
+NOTIFY_TO = "virheet@ranta.fi"
+APPROVER = "hyvaksyja@ranta.fi"
+
+SEVERA_ROOT = "http://severa/rest-api"
+MAVENTA_ROOT = "http://maventa"
+
+#: Demo customers by how Maventa routes them (simulators/severa/presets.py, customers 0..5).
+CUSTOMER_KINDS = (
+    "einvoice-maventa",
+    "einvoice-opentext",
+    "einvoice-maventa",
+    "email",
+    "email",
+    "none",
+)
+
+
+def fast_policy(max_attempts: int = 2) -> RetryPolicy:
+    """Few retries and no waiting, so a fault rule with ``count`` > attempts reaches the engine."""
+    return RetryPolicy(max_attempts=max_attempts, base_delay=0.0, max_delay=5.0, max_total=3600.0)
+
+
+class Crash(Exception):
+    """The bridge process dies here (raised by a ``Crasher``)."""
+
+
+@dataclass
+class World:
+    severa_sim: SeveraSimulator
+    maventa_sim: MaventaSimulator
+    severa: SeveraClient
+    maventa: MaventaClient
+    store: Store
+    integration: MaventaIntegration
+    engine: TransferEngine
+    mailbox: MailboxSimulator | None = None
+    notifier: Notifier | None = None
+    companies: dict[str, SendingCompany] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(
+        cls,
+        *,
+        mailbox: MailboxSimulator | None = None,
+        policy: RetryPolicy | None = None,
+        polls_to_deliver: int = 1,
+        delivery_seconds: float = 60.0,
+        seed: int = 0,
+    ) -> World:
+        s = SeveraSimulator(seed=seed)
+        m = MaventaSimulator(polls_to_deliver=polls_to_deliver, delivery_seconds=delivery_seconds)
+        sc = s.credentials()["clients"][0]
+        mc = m.credentials()
+        policy = policy or fast_policy()
+
+        def no_sleep(_: float) -> None:
+            return None
+
+        severa = SeveraClient(
+            s.client(base_url=SEVERA_ROOT),
+            sc["client_id"],
+            sc["client_secret"],
+            rate_limit=False,
+            policy=policy,
+            sleep=no_sleep,
+        )
+        maventa = MaventaClient(
+            m.client(base_url=MAVENTA_ROOT), mc["vendor_api_keys"][0], policy=policy, sleep=no_sleep
+        )
+        store = Store(":memory:")
+        integration = MaventaIntegration(severa, maventa, store)
+        notifier = None
+        if mailbox is not None:
+            mailbox.reset()
+            assert mailbox.smtp_port is not None, "start the mailbox's SMTP listener first"
+            notifier = Notifier(SmtpSettings(host="127.0.0.1", port=mailbox.smtp_port, timeout=5.0))
+        engine = TransferEngine(integration, notifier=notifier)
+        return cls(s, m, severa, maventa, store, integration, engine, mailbox, notifier)
+
+    def restart(self) -> TransferEngine:
+        """A new engine over the same store (and the same clients), as after a process crash."""
+        self.engine = TransferEngine(self.integration, notifier=self.notifier)
+        return self.engine
+
+    # ------------------------------------------------------------------ running
+    def run_pass(self) -> PassReport:
+        return self.engine.run_once()
+
+    def advance(self, seconds: float) -> None:
+        """Move both services' clocks (tokens expire, Maventa deliveries settle)."""
+        for sim in (self.severa_sim, self.maventa_sim):
+            sim.clock.advance(seconds)
+            sim.on_clock_moved()
+
+    def settle(self, max_passes: int = 12, step_seconds: float = 120.0) -> int:
+        """Run passes (moving the clocks between them) until nothing is left to do; returns the
+        number of passes run. Fails when the ledger has not settled after ``max_passes``."""
+        for n in itertools.count(1):
+            report = self.run_pass()
+            waiting = self.waiting_in_severa()
+            if not self.store.ledger.unfinished() and report.picked_up == 0 and not waiting:
+                return n
+            if n >= max_passes:
+                raise AssertionError(
+                    f"not settled after {n} passes: unfinished {self.store.ledger.unfinished()}, "
+                    f"waiting in Severa {waiting}, last report {report}"
+                )
+            self.advance(step_seconds)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def waiting_in_severa(self) -> list[str]:
+        """GUIDs of invoices of active companies that sit in their transfer status with no live
+        ledger row (they are still to be picked up)."""
+        out = []
+        for company in self.store.companies.all(active=True):
+            status = company.settings.status_to_transfer
+            if status is None:
+                continue
+            for inv in self.severa_sim.main.org.invoices.values():
+                if inv.status_guid.lower() != status.guid.lower():
+                    continue
+                if inv.business_unit_guid.lower() != company.business_unit_guid.lower():
+                    continue
+                entry = self.store.ledger.get(inv.guid, company.id)
+                if entry is None or entry.state in (LedgerState.DELIVERED, LedgerState.NOTIFIED):
+                    out.append(inv.guid)
+        return out
+
+    # ------------------------------------------------------------------ Severa side
+    def unit_guid(self, unit: str) -> str:
+        for bu in self.severa_sim.main.org.business_units.values():
+            if bu.name == unit:
+                return str(bu.guid)
+        raise KeyError(unit)
+
+    def customer_guid(self, kind: str, index: int = 0) -> str:
+        """The GUID of the ``index``-th demo customer of a kind (see ``CUSTOMER_KINDS``)."""
+        customers = list(self.severa_sim.main.org.customers.values())
+        matching = [c.guid for c, k in zip(customers, CUSTOMER_KINDS, strict=False) if k == kind]
+        return str(matching[index])
+
+    def create_invoice(
+        self, customer_kind: str = "einvoice-maventa", *, unit: str = "Ranta Oy", status: str = TO_TRANSFER
+    ) -> str:
+        """A new invoice (one product row) straight in Severa; returns its GUID."""
+        backend = self.severa_sim.main
+        product = next(iter(backend.org.products.values()))
+        with self.severa_sim.lock:
+            inv = backend.create_invoice(
+                self.customer_guid(customer_kind),
+                status=status,
+                business_unit_guid=self.unit_guid(unit),
+                when=self.severa_sim.clock.now(),
+                rows=[{"kind": "fee", "ref": product.code, "quantity": 2.0}],
+            )
+        return str(inv.guid)
+
+    def set_status(self, invoice_guid: str, status: str) -> None:
+        """The user moves an invoice to another status in Severa."""
+        with self.severa_sim.lock:
+            self.severa_sim.main.set_status(invoice_guid, status, force=True)
+
+    def severa_status(self, invoice_guid: str) -> str:
+        backend = self.severa_sim.main
+        inv = backend.org.invoices[invoice_guid]
+        return str(backend.status_of(inv).name)
+
+    def severa_number(self, invoice_guid: str) -> str | None:
+        number = self.severa_sim.main.org.invoices[invoice_guid].number
+        return None if number is None else str(number)
+
+    def invoices_in(self, status: str, unit: str = "Ranta Oy") -> list[str]:
+        backend = self.severa_sim.main
+        bu = self.unit_guid(unit)
+        return [
+            str(i.guid)
+            for i in backend.org.invoices.values()
+            if backend.status_of(i).name == status and i.business_unit_guid == bu
+        ]
+
+    # ------------------------------------------------------------------ Maventa side
+    def maventa_invoices(self) -> list[Any]:
+        """Every invoice Maventa holds (the simulator's state, any company)."""
+        with self.maventa_sim.lock:
+            return list(self.maventa_sim.data.invoices.values())
+
+    def maventa_invoices_for(self, invoice_guid: str, unit: str = "Ranta Oy") -> list[Any]:
+        """Maventa's invoices carrying this Severa invoice's number, sent by the unit's company."""
+        number = self.severa_number(invoice_guid)
+        company = self.companies[unit]
+        return [
+            i
+            for i in self.maventa_invoices()
+            if i.company_id == company.maventa_company_uuid and str(i.number) == number
+        ]
+
+    def maventa_actor(self, method: str, path: str, **kwargs: Any) -> Any:
+        with self.maventa_sim.client(base_url=MAVENTA_ROOT) as ctl:
+            return ctl.request(method, path, **kwargs)
+
+    def fail_delivery(self, maventa_invoice_id: str, message: str = "Recipient mailbox is full") -> int:
+        """The recipient's network reports a failed delivery (Maventa actor)."""
+        return int(
+            self.maventa_actor(
+                "POST", f"/_sim/invoices/{maventa_invoice_id}/fail", json={"message": message}
+            ).status_code
+        )
+
+    # ------------------------------------------------------------------ bridge side
+    def ledger(self, invoice_guid: str, unit: str = "Ranta Oy") -> LedgerEntry | None:
+        return self.store.ledger.get(invoice_guid, self.companies[unit].id)
+
+    def log_lines(self, invoice_guid: str, level: str | None = None) -> list[Any]:
+        return [
+            e
+            for e in self.store.log.entries()
+            if e.invoice_guid == invoice_guid and (level is None or str(e.level.value) == level)
+        ]
+
+    def mails_about(self, invoice_number: str | None) -> list[Any]:
+        if self.mailbox is None or invoice_number is None:
+            return []
+        return [m for m in self.mailbox.find(to=NOTIFY_TO) if invoice_number in m.subject]
+
+
+def setup_company(
+    world: World,
+    unit: str = "Ranta Oy",
+    *,
+    send_by_email: bool = True,
+    send_original_pdf: bool = False,
+    notification_email: str | None = NOTIFY_TO,
+) -> SendingCompany:
+    """Register, authenticate (the approver signs), configure and activate a sending company."""
+    integ = world.integration
+    users = [u for u in world.severa.iter_users() if u.get("isActive", True)]
+    integ.register(unit, str(users[0]["guid"]))
+    company = integ.send_authentication_request(unit, APPROVER)
+    signed = world.maventa_actor("POST", f"/_sim/companies/{company.maventa_company_uuid}/authorization/sign")
+    assert signed.status_code == 200, signed.text
+    integ.refresh(unit)
+    integ.save_settings(
+        unit,
+        send_original_pdf=send_original_pdf,
+        send_by_email=send_by_email,
+        notification_email=notification_email,
+        status_to_transfer=TO_TRANSFER,
+        status_after_transfer=AFTER_TRANSFER,
+        status_after_error=AFTER_ERROR,
+    )
+    company = integ.activate(unit)
+    world.companies[unit] = company
+    return company
+
+
+# ---------------------------------------------------------------------- crashes
+CRASH_POINTS: tuple[tuple[str, str], ...] = (
+    ("ledger", "prepare"),
+    ("ledger", "transition"),
+    ("ledger", "requeue"),
+    ("ledger", "discard"),
+    ("severa", "iter_invoices"),
+    ("severa", "get_invoice"),
+    ("severa", "set_invoice_status"),
+    ("severa", "get_invoice_pdf"),
+    ("maventa", "send_invoice"),
+    ("maventa", "find_invoice_by_uuid"),
+    ("maventa", "get_invoice"),
+    ("notifier", "notify_sending_error"),
+)
+
+
+@dataclass
+class Crasher:
+    """Make the ``nth`` call (1-based) of ``target.method`` raise ``Crash`` once.
+
+    ``after=True``: the real call runs first (its effect happened) and the process dies before the
+    caller could record it. ``fired`` tells whether the crash happened.
+    """
+
+    target: str
+    method: str
+    nth: int = 1
+    after: bool = False
+    calls: int = 0
+    fired: bool = False
+
+    def wrap(self, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            strike = not self.fired and self.calls == self.nth
+            if strike and not self.after:
+                self.fired = True
+                raise Crash(f"crash before {self.target}.{self.method} (call {self.calls})")
+            result = real(*args, **kwargs)
+            if strike:
+                self.fired = True
+                raise Crash(f"crash after {self.target}.{self.method} (call {self.calls})")
+            return result
+
+        return wrapper
+
+    def install(self, world: World) -> Crasher:
+        """Arm the crash on ``world``'s objects (survives ``World.restart()``)."""
+        if self.target == "maventa":
+            real_client_for = world.integration.client_for
+
+            def client_for(company: SendingCompany) -> MaventaClient:
+                client = real_client_for(company)
+                setattr(client, self.method, self.wrap(getattr(client, self.method)))
+                return client
+
+            world.integration.client_for = client_for  # type: ignore[method-assign]
+            return self
+        obj: Any = {"ledger": world.store.ledger, "severa": world.severa, "notifier": world.notifier}[
+            self.target
+        ]
+        if obj is None:
+            return self
+        setattr(obj, self.method, self.wrap(getattr(obj, self.method)))
+        return self
