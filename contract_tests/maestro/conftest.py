@@ -65,8 +65,12 @@ def _slash_free(response: httpx.Response) -> httpx.Response:
         return response
     fixed = raw.replace(b"%2F", b"_").replace(b"%2f", b"_")
     req = response.request
-    new_req = httpx.Request(req.method, req.url.copy_with(raw_path=fixed), headers=req.headers, content=req.content)
-    return httpx.Response(response.status_code, headers=response.headers, content=response.content, request=new_req)
+    new_req = httpx.Request(
+        req.method, req.url.copy_with(raw_path=fixed), headers=req.headers, content=req.content
+    )
+    return httpx.Response(
+        response.status_code, headers=response.headers, content=response.content, request=new_req
+    )
 
 
 @dataclass
@@ -125,8 +129,9 @@ class MaestroTarget:
 
 @pytest.fixture(scope="module")
 def maestro(sim_mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaestroTarget]:
-    with open_target(sim_mode, lambda: MaestroSimulator(seed=0), env_prefix="MAESTRO",
-                     env_names=("MAESTRO_API_KEY",)) as t:
+    with open_target(
+        sim_mode, lambda: MaestroSimulator(seed=0), env_prefix="MAESTRO", env_names=("MAESTRO_API_KEY",)
+    ) as t:
         served = t.http.get("/openapi.json")
         assert served.status_code == 200, served.text
         doc_path = tmp_path_factory.mktemp("maestro-openapi") / "openapi.json"
@@ -136,7 +141,9 @@ def maestro(sim_mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield MaestroTarget(t, hook)
 
 
-def assert_error(r: httpx.Response, status: int, code: str | None = None, field: str | None = None) -> dict[str, Any]:
+def assert_error(
+    r: httpx.Response, status: int, code: str | None = None, field: str | None = None
+) -> dict[str, Any]:
     """The answer is `status` in Maestro's error body (with `code`, and a detail naming `field`)."""
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers["content-type"].startswith("application/json"), r.headers["content-type"]
@@ -158,21 +165,42 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().int % 10**8:08d}"
 
 
-def row(kind: str, codes: list[str], net: float = 100.0, vat_rate: float = 25.5, description: str = "rivi") -> dict[str, Any]:
+def row(
+    kind: str, codes: list[str], net: float = 100.0, vat_rate: float = 25.5, description: str = "rivi"
+) -> dict[str, Any]:
     vat = round(net * vat_rate / 100, 2)
-    return {"source_kind": kind, "codes": codes, "description": description, "quantity": 1, "unit": "kpl",
-            "unit_price": net, "vat_rate": vat_rate, "net_amount": net, "vat_amount": vat,
-            "gross_amount": round(net + vat, 2)}
+    return {
+        "source_kind": kind,
+        "codes": codes,
+        "description": description,
+        "quantity": 1,
+        "unit": "kpl",
+        "unit_price": net,
+        "vat_rate": vat_rate,
+        "net_amount": net,
+        "vat_amount": vat,
+        "gross_amount": round(net + vat, 2),
+    }
 
 
-def invoice(customer_number: str, rows: list[dict[str, Any]], guid: str | None = None,
-            number: str | None = None) -> dict[str, Any]:
+def invoice(
+    customer_number: str, rows: list[dict[str, Any]], guid: str | None = None, number: str | None = None
+) -> dict[str, Any]:
     net = round(sum(r["net_amount"] for r in rows), 2)
     vat = round(sum(r["vat_amount"] for r in rows), 2)
-    return {"severa_invoice_guid": guid or new_guid(), "invoice_number": number or unique("")[-6:],
-            "invoice_date": "2026-11-20", "due_date": "2026-12-04", "customer_number": customer_number,
-            "currency": "EUR", "reference_number": None, "total_excluding_vat": net, "total_vat": vat,
-            "total_including_vat": round(net + vat, 2), "rows": rows}
+    return {
+        "severa_invoice_guid": guid or new_guid(),
+        "invoice_number": number or unique("")[-6:],
+        "invoice_date": "2026-11-20",
+        "due_date": "2026-12-04",
+        "customer_number": customer_number,
+        "currency": "EUR",
+        "reference_number": None,
+        "total_excluding_vat": net,
+        "total_vat": vat,
+        "total_including_vat": round(net + vat, 2),
+        "rows": rows,
+    }
 
 
 def ensure_customer(m: MaestroTarget, number: str | None = None) -> str:

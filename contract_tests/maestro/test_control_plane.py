@@ -15,7 +15,9 @@ def test_presets_and_credentials(maestro: MaestroTarget) -> None:
     maestro.reset("demo")
     demo = maestro.companies()
     assert len(demo) == 2 and len({c["api_key"] for c in demo}) == 2
-    assert maestro.get("/customers", key=demo[0]["api_key"]).json()["total"] == 0  # customers come from Severa
+    assert (
+        maestro.get("/customers", key=demo[0]["api_key"]).json()["total"] == 0
+    )  # customers come from Severa
     maestro.reset("demo")
     assert maestro.companies() == demo  # same seed, same keys
 
@@ -35,14 +37,19 @@ def test_snapshot_round_trip_keeps_invoices_and_log(maestro: MaestroTarget) -> N
 def test_injected_fault_uses_maestros_error_body(maestro: MaestroTarget) -> None:
     maestro.require_control()
     maestro.reset()
-    rule = {"match": {"method": "POST", "path": f"{API}/sales-invoices"},
-            "effect": {"type": "status", "status": 503, "message": "Huoltokatko"},
-            "trigger": {"type": "next", "count": 1}}
+    rule = {
+        "match": {"method": "POST", "path": f"{API}/sales-invoices"},
+        "effect": {"type": "status", "status": 503, "message": "Huoltokatko"},
+        "trigger": {"type": "next", "count": 1},
+    }
     assert maestro.control("POST", "/faults", json=rule).status_code == 201
     r = maestro.post("/sales-invoices", {})
     assert_error(r, 503, "service_unavailable")  # validated against the document by the hook
-    limited = {"match": {"path": f"{API}/products"}, "effect": {"type": "rate_limit", "retry_after": 2},
-               "trigger": {"type": "next", "count": 1}}
+    limited = {
+        "match": {"path": f"{API}/products"},
+        "effect": {"type": "rate_limit", "retry_after": 2},
+        "trigger": {"type": "next", "count": 1},
+    }
     maestro.control("POST", "/faults", json=limited)
     r = maestro.get("/products")
     assert_error(r, 429, "rate_limited")

@@ -35,15 +35,20 @@ def test_upsert_creates_then_updates(maestro: MaestroTarget) -> None:
 
 def test_bad_business_id_is_422_naming_the_field(maestro: MaestroTarget) -> None:
     number = unique("")
-    body = assert_error(maestro.put(f"/customers/{number}", {"name": "X Oy", "business_id": "0112038-8"}), 422,
-                        "validation_failed", field="business_id")
+    body = assert_error(
+        maestro.put(f"/customers/{number}", {"name": "X Oy", "business_id": "0112038-8"}),
+        422,
+        "validation_failed",
+        field="business_id",
+    )
     assert "0112038-8" in body["details"][0]["message"]
     assert_error(maestro.get(f"/customers/{number}"), 404)  # nothing stored
 
 
 def test_vat_number_must_match_business_id(maestro: MaestroTarget) -> None:
-    r = maestro.put(f"/customers/{unique('')}", {"name": "X Oy", "business_id": "0112038-9",
-                                                 "vat_number": "FI15728600"})
+    r = maestro.put(
+        f"/customers/{unique('')}", {"name": "X Oy", "business_id": "0112038-9", "vat_number": "FI15728600"}
+    )
     assert_error(r, 422, "validation_failed", field="vat_number")
 
 
@@ -63,5 +68,14 @@ def test_changed_since_and_business_id_filters(maestro: MaestroTarget) -> None:
     assert [c["customer_number"] for c in maestro.get("/customers").json()["items"]] == ["1", "2"]
     by_id = maestro.get("/customers", params={"business_id": "1572860-0"}).json()["items"]
     assert [c["customer_number"] for c in by_id] == ["2"]
-    assert_error(maestro.get("/customers", params={"changed_since": "yesterday"}), 400, "bad_request",
-                 field="changed_since")
+    assert_error(
+        maestro.get("/customers", params={"changed_since": "yesterday"}),
+        400,
+        "bad_request",
+        field="changed_since",
+    )
+
+
+def test_a_misspelt_filter_is_refused_not_ignored(maestro: MaestroTarget) -> None:
+    r = maestro.get("/customers", params={"chagned_since": "2026-01-01T00:00:00Z"})
+    assert_error(r, 400, "bad_request", field="chagned_since")

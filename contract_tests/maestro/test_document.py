@@ -73,7 +73,9 @@ def test_descriptions_use_maestro_vocabulary_for_support_staff() -> None:
         assert term in text, term
 
 
-@pytest.mark.parametrize("name", ["ProductInput", "CustomerInput", "SalesInvoiceImport", "IntegrationSettingsInput"])
+@pytest.mark.parametrize(
+    "name", ["ProductInput", "CustomerInput", "SalesInvoiceImport", "IntegrationSettingsInput"]
+)
 def test_input_schemas_refuse_unknown_fields(name: str) -> None:
     assert document()["components"]["schemas"][name]["additionalProperties"] is False
 

@@ -15,7 +15,9 @@ def test_fallback_product_always_exists(maestro: MaestroTarget) -> None:
 
 def test_fallback_product_cannot_be_deleted_or_deactivated(maestro: MaestroTarget) -> None:
     assert_error(maestro.delete("/products/A%2F0"), 409, "fallback_product_protected")
-    r = maestro.put("/products/A%2F0", {"name": "Kohdistamattomat", "unit": "kpl", "vat_rate": 25.5, "active": False})
+    r = maestro.put(
+        "/products/A%2F0", {"name": "Kohdistamattomat", "unit": "kpl", "vat_rate": 25.5, "active": False}
+    )
     assert_error(r, 409, "fallback_product_protected", field="active")
     assert maestro.get("/products/A%2F0").json()["active"] is True
 
@@ -25,8 +27,15 @@ def test_upsert_creates_then_updates(maestro: MaestroTarget) -> None:
     body = {"name": "Testituote", "unit": "h", "vat_rate": 25.5}
     created = maestro.put(f"/products/{code}", body)
     assert created.status_code == 201, created.text
-    assert created.json() | {"updated_at": None} == {"code": code, "name": "Testituote", "unit": "h", "vat_rate": 25.5,
-                                                      "active": True, "fallback": False, "updated_at": None}
+    assert created.json() | {"updated_at": None} == {
+        "code": code,
+        "name": "Testituote",
+        "unit": "h",
+        "vat_rate": 25.5,
+        "active": True,
+        "fallback": False,
+        "updated_at": None,
+    }
     assert created.headers["location"].endswith(f"/products/{code}")
     updated = maestro.put(f"/products/{code}", {**body, "name": "Uusi nimi", "active": False})
     assert updated.status_code == 200, updated.text
@@ -37,7 +46,12 @@ def test_upsert_creates_then_updates(maestro: MaestroTarget) -> None:
 
 def test_codes_with_a_slash_round_trip(maestro: MaestroTarget) -> None:
     code = unique("B/")
-    assert maestro.put(f"/products/{code.replace('/', '%2F')}", {"name": "x", "unit": "kpl", "vat_rate": 0}).status_code == 201
+    assert (
+        maestro.put(
+            f"/products/{code.replace('/', '%2F')}", {"name": "x", "unit": "kpl", "vat_rate": 0}
+        ).status_code
+        == 201
+    )
     assert maestro.get(f"/products/{code.replace('/', '%2F')}").json()["code"] == code
 
 
@@ -50,19 +64,33 @@ def test_delete_then_gone(maestro: MaestroTarget) -> None:
 
 
 def test_bad_product_names_the_field(maestro: MaestroTarget) -> None:
-    assert_error(maestro.put("/products/X1", {"name": "x", "unit": "kpl", "vat_rate": 120}), 422,
-                 "validation_failed", field="vat_rate")
-    assert_error(maestro.put("/products/X1", {"name": "x", "vat_rate": 10}), 422, "validation_failed", field="unit")
-    assert_error(maestro.put("/products/X1", {"name": "x", "unit": "kpl", "vat_rate": 10, "price": 1}), 422,
-                 "validation_failed", field="price")
+    assert_error(
+        maestro.put("/products/X1", {"name": "x", "unit": "kpl", "vat_rate": 120}),
+        422,
+        "validation_failed",
+        field="vat_rate",
+    )
+    assert_error(
+        maestro.put("/products/X1", {"name": "x", "vat_rate": 10}), 422, "validation_failed", field="unit"
+    )
+    assert_error(
+        maestro.put("/products/X1", {"name": "x", "unit": "kpl", "vat_rate": 10, "price": 1}),
+        422,
+        "validation_failed",
+        field="price",
+    )
 
 
 def test_non_json_body_is_refused(maestro: MaestroTarget) -> None:
-    r = maestro.http.put("/api/v1/products/X1", content="name=x", headers={**maestro.headers(),
-                                                                          "content-type": "text/plain"})
+    r = maestro.http.put(
+        "/api/v1/products/X1", content="name=x", headers={**maestro.headers(), "content-type": "text/plain"}
+    )
     assert_error(r, 415, "unsupported_media_type")
-    r = maestro.http.put("/api/v1/products/X1", content="{not json", headers={**maestro.headers(),
-                                                                             "content-type": "application/json"})
+    r = maestro.http.put(
+        "/api/v1/products/X1",
+        content="{not json",
+        headers={**maestro.headers(), "content-type": "application/json"},
+    )
     assert_error(r, 400, "bad_request")
 
 

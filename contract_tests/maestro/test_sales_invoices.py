@@ -15,7 +15,10 @@ from contract_tests.maestro.conftest import (
 
 def test_acceptance_known_and_unknown_code_then_reimport_then_wrong_key(maestro: MaestroTarget) -> None:
     known, unknown = unique("K-"), unique("ZZ-")
-    assert maestro.put(f"/products/{known}", {"name": "Tunnettu", "unit": "h", "vat_rate": 25.5}).status_code == 201
+    assert (
+        maestro.put(f"/products/{known}", {"name": "Tunnettu", "unit": "h", "vat_rate": 25.5}).status_code
+        == 201
+    )
     customer = ensure_customer(maestro)
     body = invoice(customer, [row("work_type", [known]), row("travel_expense", [unknown], net=42.5)])
 
@@ -25,10 +28,16 @@ def test_acceptance_known_and_unknown_code_then_reimport_then_wrong_key(maestro:
     assert result["duplicate"] is False
     rows = result["invoice"]["rows"]
     assert (rows[0]["product_code"], rows[0]["booking"], rows[0]["matched_code"]) == (known, "matched", known)
-    assert (rows[1]["product_code"], rows[1]["booking"], rows[1]["reason"]) == ("A/0", "fallback", "unknown_code")
+    assert (rows[1]["product_code"], rows[1]["booking"], rows[1]["reason"]) == (
+        "A/0",
+        "fallback",
+        "unknown_code",
+    )
     assert result["invoice"]["fallback_row_count"] == 1
 
-    log = maestro.get("/import-log", params={"invoice": body["invoice_number"], "level": "warning"}).json()["items"]
+    log = maestro.get("/import-log", params={"invoice": body["invoice_number"], "level": "warning"}).json()[
+        "items"
+    ]
     assert len(log) == 1
     entry = log[0]
     assert entry["source_code"] == unknown and entry["row_number"] == 2
@@ -53,8 +62,9 @@ def test_duplicate_wins_even_with_a_different_body(maestro: MaestroTarget) -> No
     customer = ensure_customer(maestro)
     guid = new_guid()
     first = maestro.post("/sales-invoices", invoice(customer, [row("product", ["KONS"])], guid=guid))
-    second = maestro.post("/sales-invoices", invoice(customer, [row("product", ["X"]), row("product", [])],
-                                                      guid=guid.upper()))
+    second = maestro.post(
+        "/sales-invoices", invoice(customer, [row("product", ["X"]), row("product", [])], guid=guid.upper())
+    )
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json()["invoice"]["invoice_id"] == first.json()["invoice"]["invoice_id"]
     assert len(second.json()["invoice"]["rows"]) == 1
@@ -64,27 +74,47 @@ def test_demo_preset_leaves_one_code_of_each_kind_unmatched(maestro: MaestroTarg
     maestro.require_control()
     maestro.reset()
     customer = ensure_customer(maestro)
-    rows = [row("product", ["KONS"]), row("product", ["LEHTI"]), row("work_type", ["KEH"]),
-            row("work_type", ["TUKI"]), row("travel_expense", ["KM"]), row("travel_expense", ["PVR"]),
-            row("work_type", [])]
+    rows = [
+        row("product", ["KONS"]),
+        row("product", ["LEHTI"]),
+        row("work_type", ["KEH"]),
+        row("work_type", ["TUKI"]),
+        row("travel_expense", ["KM"]),
+        row("travel_expense", ["PVR"]),
+        row("work_type", []),
+    ]
     r = maestro.post("/sales-invoices", invoice(customer, rows))
     assert r.status_code == 201, r.text
     booked = [(x["product_code"], x["reason"]) for x in r.json()["invoice"]["rows"]]
-    assert booked == [("KONS", "code_matched"), ("A/0", "unknown_code"), ("KEH", "code_matched"),
-                      ("A/0", "unknown_code"), ("KM", "code_matched"), ("A/0", "unknown_code"),
-                      ("A/0", "empty_code")]
+    assert booked == [
+        ("KONS", "code_matched"),
+        ("A/0", "unknown_code"),
+        ("KEH", "code_matched"),
+        ("A/0", "unknown_code"),
+        ("KM", "code_matched"),
+        ("A/0", "unknown_code"),
+        ("A/0", "empty_code"),
+    ]
     warnings = [e for e in r.json()["log_entries"] if e["level"] == "warning"]
     assert [(e["source_kind"], e["source_code"]) for e in warnings] == [
-        ("product", "LEHTI"), ("work_type", "TUKI"), ("travel_expense", "PVR"), ("work_type", "")]
+        ("product", "LEHTI"),
+        ("work_type", "TUKI"),
+        ("travel_expense", "PVR"),
+        ("work_type", ""),
+    ]
 
 
-def test_first_matching_code_of_a_grouped_row_wins_and_inactive_products_do_not_match(maestro: MaestroTarget) -> None:
+def test_first_matching_code_of_a_grouped_row_wins_and_inactive_products_do_not_match(
+    maestro: MaestroTarget,
+) -> None:
     inactive, active = unique("OLD-"), unique("NEW-")
     maestro.put(f"/products/{inactive}", {"name": "Vanha", "unit": "kpl", "vat_rate": 24, "active": False})
     maestro.put(f"/products/{active}", {"name": "Uusi", "unit": "kpl", "vat_rate": 25.5})
     customer = ensure_customer(maestro)
-    r = maestro.post("/sales-invoices", invoice(customer, [row("product", ["nope", inactive, active]),
-                                                           row("product", [inactive])]))
+    r = maestro.post(
+        "/sales-invoices",
+        invoice(customer, [row("product", ["nope", inactive, active]), row("product", [inactive])]),
+    )
     rows = r.json()["invoice"]["rows"]
     assert (rows[0]["product_code"], rows[0]["matched_code"]) == (active, active)
     assert (rows[1]["product_code"], rows[1]["reason"]) == ("A/0", "inactive_product")
@@ -96,8 +126,15 @@ def test_totals_mismatch_is_422_naming_the_total(maestro: MaestroTarget) -> None
     body["total_vat"] = round(body["total_vat"] + 0.02, 2)
     r = maestro.post("/sales-invoices", body)
     assert_error(r, 422, "totals_mismatch", field="total_vat")
-    assert maestro.get("/sales-invoices", params={"severa_invoice_guid": body["severa_invoice_guid"]}).json()["total"] == 0
-    logged = maestro.get("/import-log", params={"invoice": body["severa_invoice_guid"], "level": "error"}).json()
+    assert (
+        maestro.get("/sales-invoices", params={"severa_invoice_guid": body["severa_invoice_guid"]}).json()[
+            "total"
+        ]
+        == 0
+    )
+    logged = maestro.get(
+        "/import-log", params={"invoice": body["severa_invoice_guid"], "level": "error"}
+    ).json()
     assert logged["total"] == 1 and logged["items"][0]["event"] == "invoice_rejected"
 
 
@@ -129,8 +166,9 @@ def test_malformed_invoice_names_the_fields(maestro: MaestroTarget) -> None:
     err = assert_error(maestro.post("/sales-invoices", body), 422, "validation_failed")
     fields = {d["field"] for d in err["details"]}
     assert {"due_date", "invoice_date", "rows[0].source_kind"} <= fields
-    assert_error(maestro.post("/sales-invoices", {**invoice("1", [row("product", [])]), "rows": []}), 422,
-                 field="rows")
+    assert_error(
+        maestro.post("/sales-invoices", {**invoice("1", [row("product", [])]), "rows": []}), 422, field="rows"
+    )
 
 
 def test_get_invoice_by_id(maestro: MaestroTarget) -> None:

@@ -144,12 +144,19 @@ def parameters(
 ) -> dict[str, Any]:
     """Query and path parameters of an operation, typed and checked against the document.
 
-    Unknown query parameters are ignored; a bad one is 400 `bad_request` naming it.
-    Defaults from the document fill absent parameters.
+    A bad or unknown query parameter is 400 `bad_request` naming it (so a typo such as
+    `chagned_since` never silently widens a result). Defaults from the document fill absent ones.
     """
     out: dict[str, Any] = {}
     problems: list[dict[str, Any]] = []
-    for key, spec in operation_parameters(path, method).items():
+    declared = operation_parameters(path, method)
+    for name in sorted(set(query.keys())):
+        if f"query:{name}" not in declared:
+            known = sorted(k.split(":", 1)[1] for k in declared if k.startswith("query:"))
+            problems.append(
+                detail(name, f"is not a parameter of this operation; known: {', '.join(known) or 'none'}")
+            )
+    for key, spec in declared.items():
         where, name = key.split(":", 1)
         if where == "query":
             values = query.getlist(name)
