@@ -19,7 +19,8 @@ process after a crash.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +129,8 @@ class World:
     def run_pass(self) -> PassReport:
         return self.engine.run_once()
 
+    run = run_pass
+
     def advance(self, seconds: float) -> None:
         """Move both services' clocks (tokens expire, Maventa deliveries settle)."""
         for sim in (self.severa_sim, self.maventa_sim):
@@ -211,7 +214,8 @@ class World:
         number = self.severa_sim.main.org.invoices[invoice_guid].number
         return None if number is None else str(number)
 
-    def invoices_in(self, status: str, unit: str = "Ranta Oy") -> list[str]:
+    def invoice_guids_in(self, status: str, unit: str = "Ranta Oy") -> list[str]:
+        """GUIDs of the unit's invoices in a status (read straight from the simulator)."""
         backend = self.severa_sim.main
         bu = self.unit_guid(unit)
         return [
@@ -219,6 +223,27 @@ class World:
             for i in backend.org.invoices.values()
             if backend.status_of(i).name == status and i.business_unit_guid == bu
         ]
+
+    def invoices_in(self, status: str) -> list[dict[str, Any]]:
+        """The invoices in a status (by name) as the Severa REST API shows them."""
+        guid = self.severa_sim.main.status_by_name(status).guid
+        return list(self.severa.iter_invoices([guid]))
+
+    def severa_status_of(self, number: int | str) -> str:
+        """The status name of the invoice with this number."""
+        backend = self.severa_sim.main
+        for inv in backend.org.invoices.values():
+            if inv.number is not None and str(inv.number) == str(number):
+                return str(backend.status_of(inv).name)
+        raise KeyError(f"no Severa invoice number {number}")
+
+    def severa_api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A raw Severa REST call (``path`` under ``/rest-api``) with the bridge's own token."""
+        token = self.severa._ensure_token()
+        headers = {"Authorization": f"{token.kind} {token.access}", "Client_Id": self.severa.client_id}
+        headers.update(kwargs.pop("headers", None) or {})
+        with self.severa_sim.client(base_url=SEVERA_ROOT) as http:
+            return http.request(method, SEVERA_ROOT + path, headers=headers, **kwargs)
 
     # ------------------------------------------------------------------ Maventa side
     def maventa_invoices(self) -> list[Any]:
@@ -361,3 +386,34 @@ class Crasher:
             return self
         setattr(obj, self.method, self.wrap(getattr(obj, self.method)))
         return self
+
+
+# ---------------------------------------------------------------------- short forms
+@contextmanager
+def world(*, mailbox: bool = False, **options: Any) -> Iterator[World]:
+    """A ``World`` for one test; ``mailbox=True`` also starts a mailbox with its SMTP listener."""
+    box = MailboxSimulator() if mailbox else None
+    if box is not None:
+        box.start_smtp()
+    try:
+        yield World.build(mailbox=box, **options)
+    finally:
+        if box is not None:
+            box.stop_smtp()
+
+
+def ready(w: World, unit: str = "Ranta Oy", **settings: Any) -> SendingCompany:
+    """``setup_company`` by another name: registered, signed, configured and active."""
+    return setup_company(w, unit, **settings)
+
+
+def connect_demo_unit(w: World, unit: str = "Hämäläinen ry Oy") -> SendingCompany:
+    """Connect the unit to the account the Maventa demo preset already has for its business ID
+    (MV-4: user API key + company UUID copied from Maventa)."""
+    company = w.integration.company(unit)
+    found = [
+        c for c in w.maventa_sim.credentials()["companies"] if c["bid"] == company.business_id and c["users"]
+    ]
+    assert found, f"the Maventa demo preset has no account for {company.business_id}"
+    account = found[0]
+    return w.integration.connect(unit, account["users"][0]["user_api_key"], account["id"])
