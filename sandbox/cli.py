@@ -1,6 +1,6 @@
 """The `severa-sandbox` command line (SPEC §5).
 
-    severa-sandbox serve severa|maventa|maestro [--port N] [--host H] [--seed S] [--preset P] [--no-rate-limit]
+    severa-sandbox serve severa|maventa|maestro|mailbox [--port N] [--host H] [--seed S] [--preset P] [--no-rate-limit]
     severa-sandbox demo
     severa-sandbox specs fetch|where
 
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-rate-limit", action="store_true", help="Severa: switch off the 10 requests/s limit"
     )
+    serve.add_argument("--smtp-port", type=_port, default=8025, help="mailbox: its SMTP port (default 8025)")
 
     sub.add_parser("demo", help="a narrated walk-through in-process, then exit 0")
 
@@ -81,6 +82,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         options["rate_limit"] = not args.no_rate_limit
     elif args.no_rate_limit:
         raise CliError("--no-rate-limit applies to the severa simulator only")
+    if args.service == "mailbox":
+        options["smtp_port"] = args.smtp_port
+        options["smtp_host"] = args.host
     try:
         sim = entry.create(**options)
     except ImportError as exc:
@@ -94,10 +98,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server = ThreadedServer(sim.app, host=args.host, port=port, stopping=sim.stopping)
     except OSError as exc:
         raise CliError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from exc
+    smtp: int | None = None
+    start_smtp = getattr(sim, "start_smtp", None)
+    if callable(start_smtp):
+        try:
+            smtp = start_smtp()
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen for SMTP on {args.host}:{args.smtp_port}: {exc.strerror or exc}"
+            ) from exc
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         err.print(f"[yellow]warning:[/] serving on {args.host}: other machines can reach this fake")
     out.print(f"[bold]{entry.summary}[/] simulator ({sim.preset} preset, seed {sim.seed})")
     out.print(f"  API:           {server.url}{entry.base_path}")
+    if smtp is not None:
+        out.print(f"  SMTP:          {args.host}:{smtp}")
     out.print(f"  control plane: {server.url}/_sim  (credentials: {server.url}/_sim/credentials)")
     out.print("Ctrl-C to stop.")
     try:

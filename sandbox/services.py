@@ -41,4 +41,11 @@ SERVICES: dict[str, ServiceEntry] = {
         8703,
         "Maestro ERP API (designed; see /openapi.json)",
     ),
+    "mailbox": ServiceEntry(
+        "mailbox",
+        "simulators.mailbox:MailboxSimulator",
+        "/_sim/messages",
+        8704,
+        "Sandbox mailbox (SMTP catcher)",
+    ),
 }
