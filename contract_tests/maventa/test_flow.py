@@ -14,27 +14,51 @@ def test_register_authorise_and_print(maventa: MaventaTarget) -> None:
     maventa.reset()
     http = maventa.http
     vendor = maventa.creds()["vendor"]
-    r = http.post("/v1/users", json={"vendor_api_key": vendor, "email": "tuomo.hannula@ranta.fi",
-                                     "first_name": "Tuomo", "last_name": "Hannula"})
+    r = http.post(
+        "/v1/users",
+        json={
+            "vendor_api_key": vendor,
+            "email": "tuomo.hannula@ranta.fi",
+            "first_name": "Tuomo",
+            "last_name": "Hannula",
+        },
+    )
     assert r.status_code == 201
     user_key = r.json()["user_api_key"]
-    form = {"vendor_api_key": vendor, "user_api_key": user_key, "name": "Ranta Oy", "bid": "FI26158359",
-            "no_vat": "false", "address1": "Haaksibulevardi 64", "post_code": "59382", "post_office": "KALAJOKI",
-            "city": "Kalajoki", "country": "FI", "email": "tuomo.hannula@ranta.fi"}
+    form = {
+        "vendor_api_key": vendor,
+        "user_api_key": user_key,
+        "name": "Ranta Oy",
+        "bid": "FI26158359",
+        "no_vat": "false",
+        "address1": "Haaksibulevardi 64",
+        "post_code": "59382",
+        "post_office": "KALAJOKI",
+        "city": "Kalajoki",
+        "country": "FI",
+        "email": "tuomo.hannula@ranta.fi",
+    }
     r = http.post("/v1/companies", files={k: (None, v) for k, v in form.items()})
     assert r.status_code == 201, r.text
     company_id = r.json()["id"]
     again = http.post("/v1/companies", files={k: (None, v) for k, v in form.items()})
     assert again.status_code == 422 and again.json()["message"] == "BID ALREADY TAKEN"
     auth = {"Authorization": "Bearer " + maventa.token(company_id, user_key, vendor)}
-    assert http.get("/v1/companies", headers=auth).json() == [{"id": company_id, "name": "Ranta Oy",
-                                                                 "bid": "2615835-9"}]
-    refused = http.post("/v1/invoices", headers=auth, files={"file": ("1001.zip", invoice_zip(), "application/zip")})
+    assert http.get("/v1/companies", headers=auth).json() == [
+        {"id": company_id, "name": "Ranta Oy", "bid": "2615835-9"}
+    ]
+    refused = http.post(
+        "/v1/invoices", headers=auth, files={"file": ("1001.zip", invoice_zip(), "application/zip")}
+    )
     assert refused.status_code == 403 and refused.json()["message"] == "Unauthorized"
     assert http.get("/v1/company/authorization", headers=auth).json()["auth_state"] == "NONE"
-    r = http.post("/v1/company/authorization", headers=auth, json={"auth_email": "signer@ranta.fi", "locale": "FI"})
+    r = http.post(
+        "/v1/company/authorization", headers=auth, json={"auth_email": "signer@ranta.fi", "locale": "FI"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "SENT"
-    invitation = maventa.control("GET", "/outbox", params={"purpose": "authorization_invitation"}).json()["messages"]
+    invitation = maventa.control("GET", "/outbox", params={"purpose": "authorization_invitation"}).json()[
+        "messages"
+    ]
     assert [m["to"] for m in invitation] == [["signer@ranta.fi"]]
     status = http.get(f"/v1/companies/{company_id}/status", headers=auth).json()
     assert status == {"auth_state": "SENT", "auth_email": "signer@ranta.fi", "company_state": "UNVERIFIED"}
@@ -42,32 +66,48 @@ def test_register_authorise_and_print(maventa: MaventaTarget) -> None:
     status = http.get("/v1/company/authorization", headers=auth).json()
     assert (status["auth_state"], status["company_state"]) == ("SIGNED", "VERIFIED")
 
-    r = http.patch("/v1/company/settings", headers=auth,
-                   json={"send_invoice_email": {"enabled": False},
-                         "send_invoice_print": {"enabled": True, "use_own_pdf": True}})
+    r = http.patch(
+        "/v1/company/settings",
+        headers=auth,
+        json={
+            "send_invoice_email": {"enabled": False},
+            "send_invoice_print": {"enabled": True, "use_own_pdf": True},
+        },
+    )
     assert r.status_code == 204
-    r = http.post("/v1/invoices", headers=auth, data={"format": "FINVOICE30"},
-                  files={"file": ("1001.zip", invoice_zip("1001", **NO_EINVOICE_BUYER), "application/zip")})
+    r = http.post(
+        "/v1/invoices",
+        headers=auth,
+        data={"format": "FINVOICE30"},
+        files={"file": ("1001.zip", invoice_zip("1001", **NO_EINVOICE_BUYER), "application/zip")},
+    )
     assert r.status_code == 201, r.text
     inv = r.json()
-    assert inv["status"] == "PENDING" and [a["type"] for a in inv["actions"]][0] == "CREATED"
+    assert inv["status"] == "PENDING" and inv["actions"][0]["type"] == "CREATED"
     assert maventa.control("POST", "/clock", json={"advance": 120}).status_code == 200
     done = http.get(f"/v1/invoices/{inv['id']}", headers=auth).json()
     assert done["status"] == "DELIVERED" and done["destination"] == "PRINT"
     assert any(a.get("key") == "action_sent_print" for a in done["actions"])
-    jobs = maventa.control("GET", "/outbox", params={"kind": "print", "invoice_id": inv["id"]}).json()["messages"]
+    jobs = maventa.control("GET", "/outbox", params={"kind": "print", "invoice_id": inv["id"]}).json()[
+        "messages"
+    ]
     job = jobs[0]["print_job"]
     assert job["cover_page"] and job["pages"] >= 2 and job["charge"]["pages_billed"] == job["pages"]
     assert jobs[0]["attachments"][0]["type"] == "COVER_PAGE"
 
     http.patch("/v1/company/settings", headers=auth, json={"send_invoice_print": {"enabled": False}})
-    r = http.post("/v1/invoices", headers=auth,
-                  files={"file": ("1002.zip", invoice_zip("1002", **NO_EINVOICE_BUYER), "application/zip")})
+    r = http.post(
+        "/v1/invoices",
+        headers=auth,
+        files={"file": ("1002.zip", invoice_zip("1002", **NO_EINVOICE_BUYER), "application/zip")},
+    )
     failed_id = r.json()["id"]
     http.get(f"/v1/invoices/{failed_id}", headers=auth)
     failed = http.get(f"/v1/invoices/{failed_id}", headers=auth).json()
     assert failed["status"] == "FAILED"
     assert any(a["type"] == "ERROR" and a["message"] == PRINT_NOT_ENABLED for a in failed["actions"])
-    errors = maventa.control("GET", "/outbox", params={"purpose": "send_error", "invoice_id": failed_id}).json()
+    errors = maventa.control(
+        "GET", "/outbox", params={"purpose": "send_error", "invoice_id": failed_id}
+    ).json()
     assert errors["messages"][0]["to"] == ["tuomo.hannula@ranta.fi"]
     assert PRINT_NOT_ENABLED in errors["messages"][0]["body"]

@@ -69,7 +69,7 @@ class MaventaSimulator(Simulator):
         self.backend = Backend(self.data, self.options)
 
     def export_data(self) -> dict[str, Any]:
-        return to_json(self.data)  # type: ignore[no-any-return]
+        return to_json(self.data)
 
     def import_data(self, data: dict[str, Any]) -> None:
         state = from_json(MaventaState, data)

@@ -633,7 +633,7 @@ def _dotnet_style(message: str) -> str:
 def xsd_errors(root: etree._Element, schema: etree.XMLSchema) -> list[str]:
     if schema.validate(root):
         return []
-    return [_dotnet_style(e.message) for e in schema.error_log]  # type: ignore[attr-defined]
+    return [_dotnet_style(e.message) for e in schema.error_log]
 
 
 def validate(root: etree._Element, schema: etree.XMLSchema | None = None) -> list[str]:

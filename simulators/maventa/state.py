@@ -536,6 +536,6 @@ def normalise_bid(raw: str, country: str) -> tuple[str, str]:
         digits = value[2:]
         return f"{digits[:7]}-{digits[7]}", value
     if ytunnus.is_valid(value):
-        compact = ytunnus.compact(value)
-        return compact, "FI" + compact.replace("-", "")
+        compact = ytunnus.compact(value)  # 8 digits, no hyphen
+        return ytunnus.format(compact), "FI" + compact
     return "", ""

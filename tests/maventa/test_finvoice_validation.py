@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from simulators.maventa import finvoice
-from tests.maventa.finvoice_factory import CORRUPTIONS, FinvoiceSpec, build_finvoice, build_tree, finvoice_specs
+from tests.maventa.finvoice_factory import (
+    CORRUPTIONS,
+    FinvoiceSpec,
+    build_finvoice,
+    build_tree,
+    finvoice_specs,
+)
 
 XSD = Path("../shared/specs/Finvoice3.0.xsd")
 
@@ -54,15 +60,21 @@ def test_xsd_catches_what_it_knows(schema: etree.XMLSchema | None) -> None:
         pytest.skip("official XSD not available")
     root = build_tree(FinvoiceSpec())
     root.find("BuyerPartyDetails/BuyerPostalAddressDetails/BuyerStreetName").text = "X"
-    assert any(m.startswith("The 'BuyerStreetName' element is invalid") for m in finvoice.xsd_errors(root, schema))
+    assert any(
+        m.startswith("The 'BuyerStreetName' element is invalid") for m in finvoice.xsd_errors(root, schema)
+    )
 
 
-@pytest.mark.parametrize("payload", [
-    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><Finvoice>&x;</Finvoice>',
-    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><Finvoice>&b;</Finvoice>',
-    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/hostname">]><r>&x;</r>'
-    .encode("utf-16"),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><Finvoice>&x;</Finvoice>',
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><Finvoice>&b;</Finvoice>',
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/hostname">]><r>&x;</r>'.encode(
+            "utf-16"
+        ),
+    ],
+)
 def test_unsafe_xml_is_refused(payload: bytes) -> None:
     with pytest.raises(finvoice.UnsafeXmlError):
         finvoice.parse_xml(payload)
@@ -73,8 +85,10 @@ def test_malformed_xml_is_refused() -> None:
         finvoice.parse_xml(b"<Finvoice><unclosed></Finvoice>")
 
 
-@pytest.mark.parametrize(("base", "ref"), [("123", "1232"), ("494", "4941"), ("1000014", "10000142"),
-                                           ("9190100001", "91901000011")])
+@pytest.mark.parametrize(
+    ("base", "ref"),
+    [("123", "1232"), ("494", "4941"), ("1000014", "10000142"), ("9190100001", "91901000011")],
+)
 def test_reference_check_digit_vectors(base: str, ref: str) -> None:
     assert base + str(finvoice.reference_check_digit(base)) == ref
     assert finvoice.is_valid_reference(ref)

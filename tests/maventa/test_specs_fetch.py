@@ -34,9 +34,15 @@ def _transport(wheel: bytes, calls: list[str]) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(str(request.url))
         if request.url.path.endswith("/json"):
-            return httpx.Response(200, json={"urls": [
-                {"packagetype": "sdist", "url": "https://files.example/pkg.tar.gz"},
-                {"packagetype": "bdist_wheel", "url": "https://files.example/pkg.whl"}]})
+            return httpx.Response(
+                200,
+                json={
+                    "urls": [
+                        {"packagetype": "sdist", "url": "https://files.example/pkg.tar.gz"},
+                        {"packagetype": "bdist_wheel", "url": "https://files.example/pkg.whl"},
+                    ]
+                },
+            )
         return httpx.Response(200, content=wheel)
 
     return httpx.MockTransport(handler)
@@ -44,7 +50,9 @@ def _transport(wheel: bytes, calls: list[str]) -> httpx.MockTransport:
 
 def test_extracts_and_caches_the_verified_schema(tmp_path: Path, real_xsd: bytes) -> None:
     calls: list[str] = []
-    with httpx.Client(transport=_transport(_wheel({specs.MEMBER: real_xsd, "other.txt": b"x"}), calls)) as client:
+    with httpx.Client(
+        transport=_transport(_wheel({specs.MEMBER: real_xsd, "other.txt": b"x"}), calls)
+    ) as client:
         path = specs.fetch_finvoice_xsd(tmp_path, client=client)
         assert hashlib.sha256(path.read_bytes()).hexdigest() == specs.XSD_SHA256
         assert calls[0] == specs.PYPI_JSON and calls[1].endswith(".whl")
@@ -54,8 +62,10 @@ def test_extracts_and_caches_the_verified_schema(tmp_path: Path, real_xsd: bytes
 
 
 def test_refuses_a_schema_with_the_wrong_hash(tmp_path: Path) -> None:
-    with httpx.Client(transport=_transport(_wheel({specs.MEMBER: b"<xs:schema/>"}), [])) as client, \
-            pytest.raises(specs.SpecFetchError, match="sha256"):
+    with (
+        httpx.Client(transport=_transport(_wheel({specs.MEMBER: b"<xs:schema/>"}), [])) as client,
+        pytest.raises(specs.SpecFetchError, match="sha256"),
+    ):
         specs.fetch_finvoice_xsd(tmp_path, client=client)
     assert not (tmp_path / specs.XSD_NAME).exists()
 
@@ -67,7 +77,9 @@ def test_refuses_a_wheel_without_the_schema_and_a_non_zip() -> None:
         specs.extract_xsd_from_wheel(b"<html>")
 
 
-def test_find_honours_xdg_cache_home(tmp_path: Path, real_xsd: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_honours_xdg_cache_home(
+    tmp_path: Path, real_xsd: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("SEVERA_SANDBOX_SPECS", raising=False)
     monkeypatch.chdir(tmp_path)  # no ../shared/specs from here
