@@ -13,6 +13,7 @@ skip there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -134,8 +135,14 @@ def maestro(sim_mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     ) as t:
         served = t.http.get("/openapi.json")
         assert served.status_code == 200, served.text
-        doc_path = tmp_path_factory.mktemp("maestro-openapi") / "openapi.json"
-        doc_path.write_text(json.dumps(served.json()), encoding="utf-8")
+        text = json.dumps(served.json(), sort_keys=True)
+        # one file per distinct document, so the parsed validator is shared across modules
+        doc_path = (
+            tmp_path_factory.getbasetemp()
+            / f"maestro-openapi-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+        )
+        if not doc_path.exists():
+            doc_path.write_text(text, encoding="utf-8")
         hook = SchemaHook(ParityValidator(doc_path))
         t.http.event_hooks["response"].append(hook)
         yield MaestroTarget(t, hook)
