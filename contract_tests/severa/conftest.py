@@ -7,7 +7,8 @@ by one session-wide `ParityValidator` (an httpx response hook), so the parity mo
 assert at the end that every implemented operation was covered.
 
 External mode: `SEVERA_BASE_URL` (e.g. https://api.severa.stag.visma.com/rest-api),
-`SEVERA_CLIENT_ID`, `SEVERA_CLIENT_SECRET`; tests that change data also need
+`SEVERA_CLIENT_ID`, `SEVERA_CLIENT_SECRET` (a trailing `/rest-api` on the base URL is
+accepted: the suite adds it to every path itself); tests that change data also need
 `SEVERA_ALLOW_WRITES=1`.
 """
 
@@ -172,6 +173,8 @@ def make_target(sim_mode: str, parity: ParityState, make_sim: Any) -> Iterator[S
     with open_target(
         sim_mode, make_sim, env_prefix="SEVERA", env_names=("SEVERA_CLIENT_ID", "SEVERA_CLIENT_SECRET")
     ) as t:
+        if t.root_url.rstrip("/").endswith(BASE):
+            t.http.base_url = httpx.URL(t.root_url.rstrip("/")[: -len(BASE)])
         t.http.event_hooks["response"].append(parity.hook)
         yield SeveraTarget(t, parity)
 
