@@ -15,16 +15,36 @@ from simulators.severa import SeveraSimulator
 BASE = "/rest-api"
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
 patch_ops = st.lists(
     st.fixed_dictionaries(
-        {"op": st.sampled_from(["replace", "Add", "remove", "copy", "test", "x"]),
-         "path": st.sampled_from(["/status/guid", "/status", "/notes", "/paymentTerm", "/date", "/dueDate",
-                                  "/isSent", "/name", "/sortOrder", "/", "/x/y", "notes"]),
-         "value": json_values}
+        {
+            "op": st.sampled_from(["replace", "Add", "remove", "copy", "test", "x"]),
+            "path": st.sampled_from(
+                [
+                    "/status/guid",
+                    "/status",
+                    "/notes",
+                    "/paymentTerm",
+                    "/date",
+                    "/dueDate",
+                    "/isSent",
+                    "/name",
+                    "/sortOrder",
+                    "/",
+                    "/x/y",
+                    "notes",
+                ]
+            ),
+            "value": json_values,
+        }
     ),
     max_size=4,
 )
@@ -35,7 +55,9 @@ def world() -> tuple[SeveraSimulator, httpx.Client, dict[str, str], dict[str, st
     sim = SeveraSimulator(seed=2)
     http = sim.client()
     c = sim.client_credentials()
-    tok = http.post(f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]})
+    tok = http.post(
+        f"{BASE}/v1/token", json={"client_id": c["client_id"], "client_secret": c["client_secret"]}
+    )
     h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
     inv = http.get(f"{BASE}/v1/invoices", headers=h).json()[0]["guid"]
     st_ = http.get(f"{BASE}/v1/invoicestatuses", headers=h).json()[-1]["guid"]
@@ -55,7 +77,7 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 @FUZZ
 @given(body=st.one_of(patch_ops, json_values))
 def test_patch_invoice_and_status(world: Any, body: Any) -> None:
-    sim, http, h, ids = world
+    _, http, h, ids = world
     _check(http.patch(f"{BASE}/v1/invoices/{ids['invoice']}", json=body, headers=h))
     _check(http.patch(f"{BASE}/v1/invoicestatuses/{ids['status']}", json=body, headers=h))
     _check(http.post(f"{BASE}/v1/invoicestatuses", json=body, headers=h))
@@ -72,12 +94,41 @@ def test_token_and_refresh(world: Any, body: Any, raw: bytes) -> None:
 
 @FUZZ
 @given(
-    path=st.sampled_from(["/v1/invoices", "/v1/customers", "/v1/products", "/v1/users", "/v1/worktypes",
-                          "/v1/invoicestatuses", "/v1/travelexpensetypes", "/v1/businessunits", "/v1/bankaccounts"]),
+    path=st.sampled_from(
+        [
+            "/v1/invoices",
+            "/v1/customers",
+            "/v1/products",
+            "/v1/users",
+            "/v1/worktypes",
+            "/v1/invoicestatuses",
+            "/v1/travelexpensetypes",
+            "/v1/businessunits",
+            "/v1/bankaccounts",
+        ]
+    ),
     params=st.dictionaries(
-        st.sampled_from(["rowCount", "pageToken", "firstRow", "changedSince", "startDate", "endDate", "numbers",
-                         "invoiceStatusGuids", "customerGuids", "active", "isActive", "type", "code",
-                         "minimumTotalExcludingTax", "textToSearch", "businessUnitGuids", "companyGuid"]),
+        st.sampled_from(
+            [
+                "rowCount",
+                "pageToken",
+                "firstRow",
+                "changedSince",
+                "startDate",
+                "endDate",
+                "numbers",
+                "invoiceStatusGuids",
+                "customerGuids",
+                "active",
+                "isActive",
+                "type",
+                "code",
+                "minimumTotalExcludingTax",
+                "textToSearch",
+                "businessUnitGuids",
+                "companyGuid",
+            ]
+        ),
         st.text(max_size=30),
         max_size=4,
     ),
@@ -91,6 +142,12 @@ def test_list_queries(world: Any, path: str, params: dict[str, str]) -> None:
 @given(segment=st.text(min_size=1, max_size=30).filter(lambda s: "/" not in s and s not in (".", "..")))
 def test_odd_path_segments(world: Any, segment: str) -> None:
     _, http, h, _ = world
-    for template in ("/v1/invoices/{}", "/v1/invoices/{}/invoicerows", "/v1/invoicerows/{}/workhours",
-                     "/v1/customers/{}/addresses", "/v1/{}", "/v1/invoices/{}/pdf"):
+    for template in (
+        "/v1/invoices/{}",
+        "/v1/invoices/{}/invoicerows",
+        "/v1/invoicerows/{}/workhours",
+        "/v1/customers/{}/addresses",
+        "/v1/{}",
+        "/v1/invoices/{}/pdf",
+    ):
         _check(http.get(BASE + template.format(quote(segment, safe="")), headers=h))
