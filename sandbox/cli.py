@@ -3,6 +3,7 @@
     severa-sandbox serve severa|maventa|maestro|mailbox [--port N] [--host H] [--seed S] [--preset P] [--no-rate-limit]
     severa-sandbox demo
     severa-sandbox specs fetch|where
+    severa-sandbox bridge [--config FILE] maventa ...|sync|run   (see sandbox.bridge_cli)
 
 Errors end with one clear line on stderr and a non-zero exit, never a stack trace.
 """
@@ -70,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = specs_sub.add_parser("fetch", help="download the official Finvoice 3.0 XSD into the user cache")
     fetch.add_argument("--cache-dir", default=None, help="where to keep it (default: the user cache)")
     specs_sub.add_parser("where", help="print where the Finvoice XSD is found, if anywhere")
+
+    from sandbox import bridge_cli
+
+    bridge_cli.add_parser(sub)
     return parser
 
 
@@ -149,7 +154,13 @@ def cmd_specs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "demo": cmd_demo, "specs": cmd_specs}
+def cmd_bridge(args: argparse.Namespace) -> int:
+    from sandbox.bridge_cli import cmd_bridge as run_bridge
+
+    return run_bridge(args)
+
+
+COMMANDS = {"serve": cmd_serve, "demo": cmd_demo, "specs": cmd_specs, "bridge": cmd_bridge}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
