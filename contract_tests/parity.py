@@ -24,7 +24,7 @@ class _Req:
     def __init__(self, request: httpx.Request, server_prefix: str = "") -> None:
         url = request.url
         self.host_url = f"{url.scheme}://{url.netloc.decode()}" + server_prefix
-        path = url.path
+        path = url.raw_path.decode("ascii").split("?", 1)[0]  # keep %2F inside a segment
         self.path = path[len(server_prefix) :] if server_prefix and path.startswith(server_prefix) else path
         self.method = request.method.lower()
         from openapi_core.datatypes import RequestParameters
