@@ -110,3 +110,47 @@ def test_clock_advance_expires_tokens_over_http(severa: SeveraTarget) -> None:
     assert_envelope(severa.get("/v1/invoicestatuses", headers=h), 401, "AuthenticationRequired")
     severa._tokens.clear()
     assert severa.get("/v1/invoicestatuses").status_code == 200
+
+
+def test_ui_actor_creates_invoice_and_moves_it(severa: SeveraTarget) -> None:
+    severa.require_control()
+    severa.reset()
+    customers = severa.all_pages("/v1/customers")
+    r = severa.control(
+        "POST",
+        "/severa/invoices",
+        json={
+            "customer": customers[0]["number"],
+            "status": "Luonnos",
+            "your_reference": "UI",
+            "rows": [
+                {"kind": "hours", "ref": "KEH", "quantity": 3},
+                {"kind": "fee", "ref": "KONS", "quantity": 1},
+                {"kind": "travel", "ref": "KM", "quantity": 40},
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    inv = r.json()
+    assert inv["number"] is None and inv["customer"]["guid"] == customers[0]["guid"]
+    api_view = severa.get(f"/v1/invoices/{inv['guid']}").json()
+    assert api_view["guid"] == inv["guid"] and api_view["yourReference"] == "UI"
+    codes = [row["code"] for row in severa.all_pages(f"/v1/invoices/{inv['guid']}/invoicerows")]
+    assert codes == [["KEH"], ["KONS"], ["KM"]]
+    moved = severa.control(
+        "POST", f"/severa/invoices/{inv['guid']}/status", json={"status": "Odottaa siirtoa Maestroon"}
+    )
+    assert moved.status_code == 200 and moved.json()["number"] is not None
+    assert (
+        severa.control("POST", "/severa/invoices/nope/status", json={"status": "Luonnos"}).status_code == 404
+    )
+    bad = severa.control(
+        "POST", "/severa/invoices", json={"rows": [{"kind": "hours", "ref": "NOPE", "quantity": 1}]}
+    )
+    assert bad.status_code == 400
+    st = severa.control("POST", "/severa/statuses", json={"name": "Siirretty Netvisoriin", "is_sent": True})
+    assert st.status_code == 201 and st.json()["isSent"] is True
+    assert severa.control("POST", "/severa/statuses", json={"name": "X", "is_sent": "yes"}).status_code == 400
+    second = severa.control("POST", "/severa/invoices", json={"organization": "nope"})
+    assert second.status_code == 404
+    severa.reset()

@@ -18,17 +18,19 @@ the demo tenants, `sim.client_credentials(label)` one client's credentials.
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Blueprint, Flask, Request, Response, jsonify
 
-from simulators.kit import SimClock, Simulator
+from simulators.kit import ControlError, SimClock, Simulator, json_body
 from simulators.kit.serde import from_json, to_json
 
-from . import api
+from . import api, views
 from .auth import AuthStore
-from .errors import envelope, rate_limited
+from .errors import SeveraError, envelope, rate_limited
 from .presets import build_demo, build_empty
 from .ratelimit import SlidingWindowLimiter
 from .state import Backend, SeveraState
@@ -102,6 +104,80 @@ class SeveraSimulator(Simulator):
 
     def register_routes(self, app: Flask) -> None:
         api.register_routes(app, self)
+
+    def register_actors(self, control: Blueprint) -> None:
+        """Actors: a Severa user working in the UI (create invoices, move them between statuses).
+
+        * `POST /_sim/severa/invoices` `{"organization": "main", "customer": guid|number|name,
+          "status": name|guid, "rows": [{"kind": "hours"|"fee"|"travel", "ref": code|guid,
+          "quantity": n, ...}], "your_reference": ...}` -> 201 the invoice as the API shows it;
+        * `POST /_sim/severa/invoices/<guid>/status` `{"status": name|guid, "organization": ...}`;
+        * `POST /_sim/severa/statuses` `{"organization", "name", "is_sent": true, ...}` -> 201.
+        """
+        sim = self
+
+        def locked(fn: Callable[..., Response]) -> Callable[..., Response]:
+            @functools.wraps(fn)
+            def wrapper(**kwargs: Any) -> Response:
+                with sim.lock:  # control routes skip the kit's request lock; the UI actor mutates state
+                    return fn(**kwargs)
+
+            return wrapper
+
+        def backend(body: dict[str, Any]) -> Backend:
+            try:
+                return sim.tenant(str(body.get("organization", "main")))
+            except KeyError as exc:
+                raise ControlError(str(exc.args[0]), 404, "not_found") from exc
+
+        @control.post("/severa/invoices")
+        @locked
+        def ui_create_invoice() -> Response:
+            body = json_body(required=True)
+            b = backend(body)
+            extra = {k: v for k, v in body.items() if k not in ("organization", "customer", "status", "rows")}
+            rows = body.get("rows") or []
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise ControlError("rows: expected a list of objects")
+            try:
+                cust = b.find_customer(body.get("customer") or next(iter(b.org.customers)))
+                inv = b.create_invoice(cust.guid, status=body.get("status"), rows=rows, **extra)
+            except (KeyError, TypeError, ValueError, StopIteration) as exc:
+                raise ControlError(f"cannot create the invoice: {exc}") from exc
+            except SeveraError as exc:
+                raise ControlError(exc.message) from exc
+            resp = jsonify(views.invoice(b, inv))
+            resp.status_code = 201
+            return resp
+
+        @control.post("/severa/invoices/<guid>/status")
+        @locked
+        def ui_set_status(guid: str) -> Response:
+            body = json_body(required=True)
+            b = backend(body)
+            if not isinstance(body.get("status"), str):
+                raise ControlError("status: expected a status name or guid")
+            try:
+                inv = b.set_status(guid, body["status"])
+            except SeveraError as exc:
+                raise ControlError(exc.message, 404 if exc.status == 404 else 400) from exc
+            return jsonify(views.invoice(b, inv))
+
+        @control.post("/severa/statuses")
+        @locked
+        def ui_add_status() -> Response:
+            body = json_body(required=True)
+            b = backend(body)
+            flags = {k: v for k, v in body.items() if k not in ("organization", "name")}
+            if not isinstance(body.get("name"), str) or not all(isinstance(v, bool) for v in flags.values()):
+                raise ControlError("expected {'name': str, <flag>: bool, ...}")
+            try:
+                st = b.add_status(body["name"], **flags)
+            except (TypeError, SeveraError) as exc:
+                raise ControlError(str(exc)) from exc
+            resp = jsonify(views.status(b, st))
+            resp.status_code = 201
+            return resp
 
     def error_response(
         self, status: int, message: str, *, code: str | None = None, details: Any = None

@@ -25,6 +25,7 @@ from typing import Any
 
 from .errors import SeveraError, bad_param
 from .models import (
+    Address,
     ApiClient,
     Audit,
     Customer,
@@ -32,6 +33,7 @@ from .models import (
     InvoiceRow,
     InvoiceStatus,
     Organization,
+    Project,
     ProjectFee,
     Token,
     TravelExpense,
@@ -99,6 +101,82 @@ class Backend:
                 identifier=guid,
             )
         return item
+
+    # ------------------------------------------------------------------ customers
+    def find_customer(self, ref: str | int) -> Customer:
+        """A customer by GUID, number or (case-insensitive) name."""
+        for c in self.org.customers.values():
+            if c.guid == ref or str(c.number) == str(ref) or c.name.lower() == str(ref).lower():
+                return c
+        raise KeyError(f"no customer {ref!r} in {self.name}")
+
+    def add_customer(
+        self,
+        name: str,
+        *,
+        vat_number: str | None = None,
+        email: str | None = None,
+        e_invoice_address: str | None = None,
+        e_invoice_operator: str | None = None,
+        address: dict[str, str] | None = None,
+        when: datetime | None = None,
+        **fields: Any,
+    ) -> Customer:
+        """Create a customer (asiakas) with a billing address and a project to invoice.
+
+        `address`: {"addressline", "postal_code", "city", "country"}; None = no address at all
+        (a customer card a transfer should refuse).
+        """
+        cust = Customer(
+            guid=self.new_guid(),
+            name=name,
+            number=self.org.next_customer_number,
+            vat_number=vat_number,
+            audit=self.audit(when),
+            email=email,
+            e_invoice_address=e_invoice_address,
+            e_invoice_operator=e_invoice_operator,
+            owner_guid=self.org.api_user_guid,
+        )
+        for key, value in fields.items():
+            if not hasattr(cust, key):
+                raise TypeError(f"unknown customer field {key!r}")
+            setattr(cust, key, value)
+        self.org.next_customer_number += 1
+        if address is not None:
+            addr = Address(
+                guid=self.new_guid(),
+                customer_guid=cust.guid,
+                addressline=address.get("addressline", ""),
+                postal_code=address.get("postal_code", ""),
+                city=address.get("city", ""),
+                country=address.get("country", "Finland"),
+                audit=self.audit(when),
+            )
+            self.org.addresses[addr.guid] = addr
+            cust.headquarter_address_guid = addr.guid
+        self.org.customers[cust.guid] = cust
+        proj = Project(
+            guid=self.new_guid(),
+            name=f"{name} – projekti",
+            number=self.org.next_project_number,
+            customer_guid=cust.guid,
+            business_unit_guid=next(iter(self.org.business_units)),
+            owner_guid=self.org.api_user_guid or "",
+        )
+        self.org.next_project_number += 1
+        self.org.projects[proj.guid] = proj
+        return cust
+
+    def update_customer(self, guid: str, **fields: Any) -> Customer:
+        """Change customer fields (snake_case names), stamping lastUpdatedDateTime."""
+        cust: Customer = self.get("customers", guid, "Customer")
+        for key, value in fields.items():
+            if not hasattr(cust, key) or key in ("guid", "audit"):
+                raise TypeError(f"unknown customer field {key!r}")
+            setattr(cust, key, value)
+        self.touch(cust.audit)
+        return cust
 
     # ------------------------------------------------------------------ statuses
     def status_by_name(self, name: str) -> InvoiceStatus:

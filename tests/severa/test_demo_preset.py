@@ -65,3 +65,29 @@ def test_python_api_creates_invoice_with_rows_and_sets_status() -> None:
     assert inv.number is not None and inv.reference_number
     st = b.add_status("Oma tila", has_invoice_number=True)
     assert sim.tenant(sim.main.name).org.invoice_statuses[st.guid].has_invoice_number
+
+
+def test_add_and_update_customer_helpers() -> None:
+    sim = SeveraSimulator(preset="empty")
+    b = sim.main
+    cust = b.add_customer("Osoitteeton Oy", vat_number="FI01234565", email=None, address=None)
+    assert cust.headquarter_address_guid is None and b.find_customer("osoitteeton oy") is cust
+    with_addr = b.add_customer(
+        "Verkkolasku Oy",
+        e_invoice_address="003701234565",
+        e_invoice_operator="003721291126",
+        address={"addressline": "Katu 1", "postal_code": "00100", "city": "Helsinki"},
+    )
+    assert b.org.addresses[with_addr.headquarter_address_guid or ""].city == "Helsinki"
+    before = with_addr.audit.updated
+    sim.clock.advance(10)
+    b.update_customer(with_addr.guid, email="laskut@verkkolasku.fi")
+    assert with_addr.email == "laskut@verkkolasku.fi" and with_addr.audit.updated != before
+    inv = (
+        b.create_invoice(
+            with_addr.guid, rows=[{"kind": "hours", "ref": b.org.work_types and "SUUN", "quantity": 1}]
+        )
+        if b.org.work_types
+        else b.create_invoice(with_addr.guid)
+    )
+    assert inv.project_guid is not None
