@@ -83,22 +83,19 @@ def _serves_under_rest_api(sim: Any) -> bool:
 
 
 def maventa_client(sim: Any) -> MaventaClient:
+    """A client for the demo preset's verified company, from the simulator's documented credentials."""
     creds = sim.credentials()
-    vendor = _find(creds, "vendor_api_key")["vendor_api_key"]
-    for keys in (("company_id", "user_api_key"), ("company_uuid", "user_api_key"), ("id", "user_api_key")):
-        for d in _dicts(creds):
-            if all(isinstance(d.get(k), str) and d.get(k) for k in keys):
-                clock = FakeClock()
-                return MaventaClient(
-                    sim.client(),
-                    vendor,
-                    d[keys[0]],
-                    d["user_api_key"],
-                    policy=NO_WAIT,
-                    clock=clock,
-                    sleep=clock.sleep,
-                )
-    pytest.skip("the Maventa simulator's credentials() names no company with a user API key")
+    company = next(c for c in creds["companies"] if c.get("company_state") == "VERIFIED" and c.get("users"))
+    clock = FakeClock()
+    return MaventaClient(
+        sim.client(),
+        creds["vendor_api_keys"][0],
+        company["id"],
+        company["users"][0]["user_api_key"],
+        policy=NO_WAIT,
+        clock=clock,
+        sleep=clock.sleep,
+    )
 
 
 # -- Severa ------------------------------------------------------------------------------------
