@@ -16,8 +16,12 @@ What a user does there, as code (SPEC §2, MV-1 ... MV-5, MV-13, MV-14):
   (Lähetä autentikointipyyntö, MV-3); ``refresh(unit)`` is the "Refresh" (Päivitä) button.
 * ``connect(unit, user_api_key, company_uuid)``: an existing account (MV-4): the key and UUID are
   verified against Maventa, then the authentication request goes out automatically when the
-  company is not yet verified. ``prefill(unit)`` gives the values stored before.
-* ``save_settings(unit, ...)`` (MV-6 ... MV-12) and ``activate(unit)`` / ``deactivate(unit)``
+  company is not yet verified: to the approver given, else the one used before, else the Maventa
+  user whose key was entered (the form asks for nothing else). ``prefill(unit)`` gives the values
+  stored before.
+* ``save_settings(unit, ...)`` (MV-6 ... MV-12); the statuses after transfer and after error must
+  differ from the status to transfer (otherwise every invoice would be picked up and sent again on
+  every pass), and ``activate(unit)`` / ``deactivate(unit)``
   (MV-13); activation refuses a transfer status flagged "Sent" with exactly
   ``Status of invoices to be transferred can not be sent`` (MV-14).
 
@@ -277,8 +281,11 @@ class MaventaIntegration:
         )
         company = self.refresh(unit)
         if not company.verified and company.auth_state not in {AuthState.PENDING, AuthState.SENT}:
+            # "the authentication request goes to Maventa automatically": when nobody was chosen, to
+            # the approver used before, else to the Maventa user whose key was entered
+            maventa_user = str((current.get("user") or {}).get("email") or "") or None
             company = self.send_authentication_request(
-                unit, approver_email or company.auth_email, locale=locale
+                unit, approver_email or company.auth_email or maventa_user, locale=locale
             )
         return company
 
@@ -355,11 +362,22 @@ class MaventaIntegration:
         if notification_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", notification_email):
             raise IntegrationError(f"Notification address {notification_email!r} is not an e-mail address")
         statuses = self.statuses()
+        to_transfer = self._status(status_to_transfer, "Status to transfer", statuses)
+        for label, wanted in (
+            ("Status after transfer", status_after_transfer),
+            ("Status after error", status_after_error),
+        ):
+            ref = self._status(wanted, label, statuses)
+            if to_transfer is not None and ref is not None and ref.guid.lower() == to_transfer.guid.lower():
+                raise IntegrationError(
+                    f"{label}: it must differ from the status to transfer ({to_transfer.name}), "
+                    "or every transferred invoice would be sent again"
+                )
         settings = CompanySettings(
             send_original_pdf=send_original_pdf,
             send_by_email=send_by_email,
             notification_email=notification_email or None,
-            status_to_transfer=self._status(status_to_transfer, "Status to transfer", statuses),
+            status_to_transfer=to_transfer,
             status_after_transfer=self._status(status_after_transfer, "Status after transfer", statuses),
             status_after_error=self._status(status_after_error, "Status after error", statuses),
         )
