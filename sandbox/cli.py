@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from sandbox.services import SERVICES
+from simulators.kit import ControlError
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -94,8 +95,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sim = entry.create(**options)
     except ImportError as exc:
         raise CliError(f"the {args.service} simulator is not available in this installation ({exc})") from exc
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    except (ValueError, ControlError) as exc:
+        raise CliError(str(getattr(exc, "message", exc))) from exc
     port = entry.default_port if args.port is None else args.port
     from simulators.kit import ThreadedServer
 
@@ -134,16 +135,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_specs(args: argparse.Namespace) -> int:
-    try:
-        import importlib
+    from pathlib import Path
 
-        specs: Any = importlib.import_module("sandbox.specs")
-    except ImportError as exc:
-        raise CliError(f"specs support is not available in this installation ({exc})") from exc
+    from sandbox import specs
+
     if args.specs_command == "fetch":
-        from pathlib import Path
-
-        path = specs.fetch_finvoice_xsd(Path(args.cache_dir) if args.cache_dir else None)
+        try:
+            path = specs.fetch_finvoice_xsd(Path(args.cache_dir) if args.cache_dir else None)
+        except specs.SpecFetchError as exc:
+            raise CliError(str(exc)) from exc
         out.print(f"Finvoice 3.0 XSD verified and stored at {path}")
         return 0
     found = specs.find_finvoice_xsd()

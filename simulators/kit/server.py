@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import struct
 import threading
@@ -63,9 +64,12 @@ class ThreadedServer:
         # `stopping` ends simulated hangs when the server stops (the app's middleware waits on it).
         self.stopping = stopping or threading.Event()
         self.host = host
-        self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=_QuietHandler
-        )
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, app, threaded=True, request_handler=_QuietHandler
+            )
+        except SystemExit:  # werkzeug exits the process when the port is taken; a library must not
+            raise OSError(errno.EADDRINUSE, f"port {port} on {host} is already in use") from None
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
