@@ -19,7 +19,7 @@ process after a crash.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +66,9 @@ class Crash(Exception):
     """The bridge process dies here (raised by a ``Crasher``)."""
 
 
+_SIMULATORS: dict[tuple[int, int, float], tuple[SeveraSimulator, MaventaSimulator]] = {}
+
+
 @dataclass
 class World:
     severa_sim: SeveraSimulator
@@ -89,9 +92,22 @@ class World:
         polls_to_deliver: int = 1,
         delivery_seconds: float = 60.0,
         seed: int = 0,
+        reuse: bool = False,
     ) -> World:
-        s = SeveraSimulator(seed=seed)
-        m = MaventaSimulator(polls_to_deliver=polls_to_deliver, delivery_seconds=delivery_seconds)
+        """A new world. ``reuse=True`` resets and reuses this process's simulators of the same
+        options instead of building new ones (building their Flask apps is most of the cost);
+        only for tests that run one world at a time."""
+        key = (seed, polls_to_deliver, delivery_seconds)
+        if reuse and key in _SIMULATORS:
+            s, m = _SIMULATORS[key]
+            for sim in (s, m):  # a fresh world: demo data, no faults, empty journal, clock at zero
+                sim.reset(clear_faults=True)
+                sim.clock.load_json({})
+        else:
+            s = SeveraSimulator(seed=seed)
+            m = MaventaSimulator(polls_to_deliver=polls_to_deliver, delivery_seconds=delivery_seconds)
+            if reuse:
+                _SIMULATORS[key] = (s, m)
         sc = s.credentials()["clients"][0]
         mc = m.credentials()
         policy = policy or fast_policy()
@@ -278,10 +294,11 @@ class World:
         return self.store.ledger.get(invoice_guid, self.companies[unit].id)
 
     def log_lines(self, invoice_guid: str, level: str | None = None) -> list[Any]:
+        """Transfer-log lines about one invoice (``level`` e.g. "ERROR"), oldest first."""
         return [
             e
-            for e in self.store.log.entries()
-            if e.invoice_guid == invoice_guid and (level is None or str(e.level.value) == level)
+            for e in self.store.log.entries(invoice_guid=invoice_guid, limit=None, newest_first=False)
+            if level is None or str(e.level.value) == level
         ]
 
     def mails_about(self, invoice_number: str | None) -> list[Any]:
@@ -359,7 +376,12 @@ class Crasher:
             if strike and not self.after:
                 self.fired = True
                 raise Crash(f"crash before {self.target}.{self.method} (call {self.calls})")
-            result = real(*args, **kwargs)
+            try:
+                result = real(*args, **kwargs)
+            except Exception:
+                if strike:  # the call failed by itself: die after the next one that works
+                    self.nth += 1
+                raise
             if strike:
                 self.fired = True
                 raise Crash(f"crash after {self.target}.{self.method} (call {self.calls})")
@@ -417,3 +439,91 @@ def connect_demo_unit(w: World, unit: str = "Hämäläinen ry Oy") -> SendingCom
     assert found, f"the Maventa demo preset has no account for {company.business_id}"
     account = found[0]
     return w.integration.connect(unit, account["users"][0]["user_api_key"], account["id"])
+
+
+# ---------------------------------------------------------------------- the exactly-once check
+def exactly_once_problems(
+    w: World,
+    tracked: set[str] | None = None,
+    *,
+    user_moved: Collection[str] = frozenset(),
+    unit: str = "Ranta Oy",
+) -> list[str]:
+    """Everything that breaks "exactly once" after the passes settled; [] when all is well.
+
+    * every ledger row is final (DELIVERED or NOTIFIED), none of ``tracked`` (GUIDs of invoices
+      that were put in the transfer status and not moved away before a pass saw them) is lost;
+    * Maventa holds no invoice of the company whose id is not a send uuid the ledger made, and at
+      most one per send (the uuid *is* Maventa's id);
+    * DELIVERED: Maventa has the current send, DELIVERED; Severa shows the after-transfer status;
+    * NOTIFIED: Severa shows the after-error status, one ERROR log line per failed send, and one
+      notification (distinct Message-ID) per failed send, including the current one;
+    * Severa statuses are checked only for invoices the user did not move after their last move
+      into the transfer status (``user_moved``).
+    """
+    from bridge.notify import notification_message_id
+    from bridge.store.ledger import send_uuid
+
+    problems: list[str] = []
+    company = w.store.companies.get(w.companies[unit].id)
+    rows = {e.invoice_guid: e for e in w.store.ledger.in_state(company_id=company.id)}
+    known_uuids: dict[str, str] = {}
+    for guid, row in rows.items():
+        for g in range(row.generation + 1):
+            uid = send_uuid(guid, company.business_unit_guid, g, company.severa_organization)
+            known_uuids[uid] = guid
+    mav = [i for i in w.maventa_invoices() if i.company_id == company.maventa_company_uuid]
+    by_id = {i.id: i for i in mav}
+    for inv in mav:
+        if inv.id not in known_uuids:
+            problems.append(f"Maventa invoice {inv.id} (number {inv.number}) was sent under no ledger uuid")
+    numbers: dict[str, int] = {}
+    for inv in mav:
+        numbers[str(inv.number)] = numbers.get(str(inv.number), 0) + 1
+    mails = w.mailbox.find(to=NOTIFY_TO) if w.mailbox is not None else []
+    for guid in sorted(tracked or set()):
+        if guid not in rows:
+            problems.append(f"invoice {guid} was put in the transfer status but the bridge never took it")
+    for guid, row in rows.items():
+        what = f"invoice {row.invoice_number or guid} (gen {row.generation}, {row.state.value})"
+        if row.state not in (LedgerState.DELIVERED, LedgerState.NOTIFIED):
+            problems.append(f"{what}: not settled")
+            continue
+        sends = sum(1 for uid, g in known_uuids.items() if g == guid and uid in by_id)
+        if sends > row.generation + 1:
+            problems.append(f"{what}: {sends} sends at Maventa")
+        if row.invoice_number and numbers.get(row.invoice_number, 0) > row.generation + 1:
+            problems.append(f"{what}: {numbers[row.invoice_number]} Maventa invoices carry its number")
+        current = by_id.get(row.send_uuid)
+        status = w.severa_status(guid) if guid in w.severa_sim.main.org.invoices else None
+        check_status = guid not in user_moved
+        if row.state is LedgerState.DELIVERED:
+            if current is None or current.status != "DELIVERED":
+                problems.append(f"{what}: Maventa shows {current and current.status}")
+            if check_status and status != AFTER_TRANSFER:
+                problems.append(f"{what}: Severa shows {status!r}, expected {AFTER_TRANSFER!r}")
+        else:
+            if check_status and status != AFTER_ERROR:
+                problems.append(f"{what}: Severa shows {status!r}, expected {AFTER_ERROR!r}")
+            errors = w.log_lines(guid, "ERROR")
+            if not 1 <= len(errors) <= row.generation + 1:
+                problems.append(f"{what}: {len(errors)} ERROR log lines")
+            if w.mailbox is not None and company.settings.notification_email:
+                ids = [m.message_id for m in mails]
+                if notification_message_id(row.send_uuid) not in ids:
+                    problems.append(f"{what}: no notification e-mail for the current send")
+                mine = {notification_message_id(uid) for uid, g in known_uuids.items() if g == guid}
+                distinct = {i for i in ids if i in mine}
+                if len(distinct) != len(errors):
+                    problems.append(
+                        f"{what}: {len(distinct)} distinct notifications for {len(errors)} failed sends"
+                    )
+    return problems
+
+
+def duplicate_mails(w: World) -> list[str]:
+    """Message-IDs the mailbox received more than once (a crash inside the SMTP exchange)."""
+    if w.mailbox is None:
+        return []
+    ids = [m.message_id or "" for m in w.mailbox.find()]
+    return sorted({i for i in ids if ids.count(i) > 1})
