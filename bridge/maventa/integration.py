@@ -21,7 +21,8 @@ What a user does there, as code (SPEC §2, MV-1 ... MV-5, MV-13, MV-14):
   stored before.
 * ``save_settings(unit, ...)`` (MV-6 ... MV-12); the statuses after transfer and after error must
   differ from the status to transfer (otherwise every invoice would be picked up and sent again on
-  every pass), and ``activate(unit)`` / ``deactivate(unit)``
+  every pass); while synchronisation is on, a transfer status flagged "Sent" is refused with the
+  MV-14 message (otherwise invoices already sent would go out again); and ``activate(unit)`` / ``deactivate(unit)``
   (MV-13); activation refuses a transfer status flagged "Sent" with exactly
   ``Status of invoices to be transferred can not be sent`` (MV-14).
 
@@ -345,6 +346,10 @@ class MaventaIntegration:
         names = ", ".join(str(s.get("name")) for s in statuses)
         raise IntegrationError(f"{label}: no invoice status {wanted!r} in Severa; existing statuses: {names}")
 
+    @staticmethod
+    def _is_sent(ref: StatusRef, statuses: list[dict[str, Any]]) -> bool:
+        return any(str(x["guid"]).lower() == ref.guid.lower() and x.get("isSent") for x in statuses)
+
     def save_settings(
         self,
         unit: str,
@@ -373,6 +378,10 @@ class MaventaIntegration:
                     f"{label}: it must differ from the status to transfer ({to_transfer.name}), "
                     "or every transferred invoice would be sent again"
                 )
+        if company.active and to_transfer is not None and self._is_sent(to_transfer, statuses):
+            # MV-14 holds while the toggle is on too: else already sent invoices would go out again
+            self._log(company, LogLevel.ERROR, SENT_FLAG_ERROR)
+            raise IntegrationError(SENT_FLAG_ERROR)
         settings = CompanySettings(
             send_original_pdf=send_original_pdf,
             send_by_email=send_by_email,
