@@ -7,6 +7,7 @@ from environment variables) and a store file, and runs the real command line
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from bridge.http import RetryPolicy
 from sandbox import bridge_cli
@@ -268,6 +271,16 @@ def test_connect_an_existing_account_with_the_key_from_the_environment(
     for text in (r.out, r.err, status.out, status.err):
         assert key not in text
 
+    monkeypatch.setattr("sys.stdin", io.StringIO(key + "\n"))  # the other way to hand over the key
+    again = _ok(box.run("maventa", "connect", "--unit", UNIT, "--api-key-stdin", config=other))
+    assert key not in again.out + again.err
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("wrong-key\n"))
+    refused = box.run(
+        "maventa", "connect", "--unit", UNIT, "--api-key-stdin", "--company-uuid", company_uuid, config=other
+    )
+    assert "Maventa did not accept the user API key" in _one_error_line(refused, "maventa connect")
+
     missing = box.run("maventa", "connect", "--unit", UNIT, "--api-key-env", "NOT_SET_ANYWHERE", config=other)
     assert missing.code == 2
     assert "environment variable NOT_SET_ANYWHERE is not set" in missing.err
@@ -375,3 +388,15 @@ def test_bad_arguments_are_usage_errors(sandbox: Sandbox) -> None:
     with pytest.raises(SystemExit) as exc:
         sandbox.run("maventa", "register", "--unit", UNIT)  # no --registrant
     assert exc.value.code == 2
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    unit=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
+        lambda u: u.strip() and not u.startswith("-")
+    )
+)
+def test_any_unknown_unit_name_is_one_error_line(sandbox: Sandbox, unit: str) -> None:
+    assume(unit.strip().lower() not in {"ranta oy", "hämäläinen ry oy", "konsultointi"})
+    r = sandbox.run("maventa", "settings", "--unit", unit)
+    assert "No business unit" in _one_error_line(r, "maventa settings")
