@@ -404,6 +404,7 @@ def _auth_request(b: Bridge, args: argparse.Namespace, out: Console, err: Consol
 
 
 def _status(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int:
+    without: list[str] = []
     if args.unit:
         companies = [b.integration.company(args.unit)]
     else:
@@ -417,7 +418,7 @@ def _status(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> 
         out.print("No business unit with a business ID (Y-tunnus) in Severa.")
     for c in companies:
         out.print(_company_table(c))
-    if not args.unit and without:
+    if without:
         out.print(
             f"Units without a business ID (cannot send through Maventa): {', '.join(without)}", markup=False
         )

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import MaventaError, ServiceError, TransportFailure
+from bridge.errors import BridgeError, MaventaError, ServiceError, TransportFailure
 from bridge.finvoice import (
     BankAccount,
     FinvoiceBuildError,
@@ -357,6 +357,7 @@ class TransferEngine:
                     invoice_guid=entry.invoice_guid,
                     invoice_number=entry.invoice_number,
                     company_name=company.name,
+                    customer_name=self._customer_name(entry.invoice_guid),
                     error=entry.last_error or "unknown error",
                     occurred_at=entry.updated_at,
                     send_uuid=entry.send_uuid,
@@ -383,6 +384,17 @@ class TransferEngine:
             S.NOTIFIED,
             log=LogDraft(LogLevel.INFO, f"Invoice {entry.invoice_number}: {note}"),
         )
+
+    def _customer_name(self, invoice_guid: str) -> str | None:
+        """The invoice's customer (asiakas) as Severa names it, for the notification; None when Severa
+        cannot answer now (the mail goes out without it rather than not at all)."""
+        try:
+            invoice = self.severa.get_invoice(invoice_guid)
+        except BridgeError:
+            return None
+        ref = invoice.get("billingCustomer") or invoice.get("customer") or {}
+        name = ref.get("name") if isinstance(ref, dict) else None
+        return str(name) if name else None
 
     # ------------------------------------------------------------------ the document
     def _customer(self, invoice: Json) -> Json:

@@ -145,7 +145,7 @@ def _header(msg: EmailMessage, name: str) -> str:
         value = msg.get(name)
     except (ValueError, IndexError, TypeError):
         return ""
-    return _str(value).strip() if value is not None else ""
+    return _str(value).strip(" \t\r\n") if value is not None else ""
 
 
 def _str(value: Any) -> str:

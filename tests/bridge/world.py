@@ -368,13 +368,14 @@ class Crasher:
     after: bool = False
     calls: int = 0
     fired: bool = False
+    struck: tuple[Any, ...] = ()  # the positional arguments of the call that crashed
 
     def wrap(self, real: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
             strike = not self.fired and self.calls == self.nth
             if strike and not self.after:
-                self.fired = True
+                self.fired, self.struck = True, args
                 raise Crash(f"crash before {self.target}.{self.method} (call {self.calls})")
             try:
                 result = real(*args, **kwargs)
@@ -383,7 +384,7 @@ class Crasher:
                     self.nth += 1
                 raise
             if strike:
-                self.fired = True
+                self.fired, self.struck = True, args
                 raise Crash(f"crash after {self.target}.{self.method} (call {self.calls})")
             return result
 

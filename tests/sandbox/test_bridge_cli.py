@@ -390,7 +390,7 @@ def test_bad_arguments_are_usage_errors(sandbox: Sandbox) -> None:
     assert exc.value.code == 2
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     unit=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
         lambda u: u.strip() and not u.startswith("-")
