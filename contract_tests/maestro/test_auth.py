@@ -50,8 +50,15 @@ def test_a_company_never_sees_another_companys_data(maestro: MaestroTarget) -> N
     assert maestro.get("/company", key=first).json() != maestro.get("/company", key=second).json()
 
 
-def test_the_key_never_reaches_the_journal(maestro: MaestroTarget) -> None:
+def test_the_journal_records_the_company_but_never_the_key(maestro: MaestroTarget) -> None:
     maestro.require_control()
+    maestro.reset()
     maestro.get("/company")
-    journal = maestro.control("GET", "/journal", params={"path": f"{API}/company"}).text
-    assert maestro.key not in journal
+    maestro.get("/company", key="not-a-key")
+    r = maestro.control("GET", "/journal", params={"path": f"{API}/company"})
+    entries = r.json()["entries"]
+    assert [(e["status"], e["tenant"]) for e in entries] == [
+        (200, maestro.companies()[0]["company_id"]),
+        (401, None),
+    ]
+    assert maestro.key not in r.text and "not-a-key" not in r.text

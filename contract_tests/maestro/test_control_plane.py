@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from contract_tests.maestro.conftest import API, MaestroTarget, assert_error, ensure_customer
+from contract_tests.maestro.conftest import (
+    API,
+    MaestroTarget,
+    assert_error,
+    ensure_customer,
+    invoice,
+    row,
+)
 
 
 def test_presets_and_credentials(maestro: MaestroTarget) -> None:
@@ -26,10 +33,16 @@ def test_snapshot_round_trip_keeps_invoices_and_log(maestro: MaestroTarget) -> N
     maestro.require_control()
     maestro.reset()
     ensure_customer(maestro, "42")
+    body = invoice("42", [row("product", ["KONS"]), row("work_type", ["TUKI"])])
+    assert maestro.post("/sales-invoices", body).status_code == 201
+    before = [maestro.get(p).json() for p in ("/customers", "/sales-invoices", "/import-log")]
     snap = maestro.control("GET", "/state").json()
     maestro.reset("empty")
+    assert maestro.get("/sales-invoices", key=maestro.companies()[0]["api_key"]).json()["total"] == 0
     assert maestro.control("PUT", "/state", json=snap).status_code == 200
-    assert maestro.get("/customers/42").status_code == 200
+    assert [maestro.get(p).json() for p in ("/customers", "/sales-invoices", "/import-log")] == before
+    again = maestro.post("/sales-invoices", body)  # the restored invoice still counts as imported
+    assert again.status_code == 200 and again.json()["duplicate"] is True
     redacted = maestro.control("GET", "/state", params={"redact": "1"}).text
     assert maestro.key not in redacted
 

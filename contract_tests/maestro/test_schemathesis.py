@@ -1,11 +1,16 @@
 """Schemathesis over the fake's own document (in process, WSGI): no 5xx, no schema violation.
 
-Runs the generated cases against a fresh in-process simulator with a valid API key. The fast
-variant is bounded (a few examples per operation); the `slow` variant digs deeper.
+Runs the generated cases against an in-process simulator with a valid API key. Each operation's
+test starts from the same state (demo preset, seed 0, a frozen clock), so a run does not depend
+on which operations ran before it (xdist splits them across workers in any order). The fast
+variant is bounded and derandomised (a few examples per operation, the same ones every run); the
+`slow` variant digs deeper.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,9 +25,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from simulators.kit import SimClock
 from simulators.maestro import MaestroSimulator
 
-SIM = MaestroSimulator(seed=0)
+SIM = MaestroSimulator(seed=0, clock=SimClock(frozen_at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC)))
 KEY = SIM.credentials()["companies"][0]["api_key"]
 schema = schemathesis.openapi.from_wsgi("/openapi.json", SIM.app)
 
@@ -40,6 +46,14 @@ SUPPRESS = [
     HealthCheck.function_scoped_fixture,
     HealthCheck.data_too_large,
 ]
+
+
+@pytest.fixture(autouse=True)
+def _same_start() -> Iterator[None]:
+    """Runs once per operation (not per example): every operation starts from the demo state."""
+    SIM.reset("demo", 0)
+    assert SIM.credentials()["companies"][0]["api_key"] == KEY
+    yield
 
 
 def _run(case: Any) -> None:

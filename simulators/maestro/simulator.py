@@ -25,7 +25,7 @@ from simulators.kit.serde import from_json, to_json
 from . import errors, routes
 from .auth import API_KEY_HEADER, company_for_key
 from .errors import MaestroError
-from .models import Company, CompanyBackend
+from .models import FALLBACK_PRODUCT_CODE, Company, CompanyBackend
 from .presets import build_companies, make_api_key, new_company_backend
 
 
@@ -62,6 +62,11 @@ class MaestroSimulator(Simulator):
         for cid, backend in companies.items():
             if not isinstance(backend, CompanyBackend) or backend.company.company_id != cid:
                 raise ValueError(f"company {cid!r} is malformed")
+            # A/0 always exists, and so does the fallback product the settings name (both active)
+            for code in {FALLBACK_PRODUCT_CODE, backend.settings.fallback_product_code}:
+                product = backend.products.get(code)
+                if product is None or not product.active:
+                    raise ValueError(f"company {cid!r} has no active fallback product {code!r}")
         self.companies = companies
 
     # ------------------------------------------------------------------ HTTP

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime
 
@@ -139,3 +140,23 @@ def test_snapshot_round_trip_with_every_kind_of_record() -> None:
             for p in ("/api/v1/customers", "/api/v1/sales-invoices", "/api/v1/import-log")
         ]
     assert after == before
+
+
+def test_a_snapshot_without_an_active_fallback_product_is_refused() -> None:
+    """A/0 always exists: not even a restored snapshot may lose or deactivate it."""
+    import pytest
+
+    from simulators.kit import SnapshotError
+
+    sim = MaestroSimulator()
+    snap = sim.export_state()
+    products = snap["data"]["companies"]["1001"]["products"]
+    without = copy.deepcopy(snap)
+    del without["data"]["companies"]["1001"]["products"][FALLBACK_PRODUCT_CODE]
+    inactive = copy.deepcopy(snap)
+    inactive["data"]["companies"]["1001"]["products"][FALLBACK_PRODUCT_CODE]["active"] = False
+    for broken in (without, inactive):
+        with pytest.raises(SnapshotError, match="fallback product"):
+            sim.import_state(broken)
+    assert FALLBACK_PRODUCT_CODE in products
+    assert sim.export_state()["data"] == snap["data"]
