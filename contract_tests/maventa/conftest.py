@@ -137,5 +137,13 @@ def maventa(sim_mode: str, parity: ParityState) -> Iterator[MaventaTarget]:
         yield MaventaTarget(t, parity)
 
 
+@pytest.fixture
+def h(maventa: MaventaTarget) -> dict[str, str]:
+    """A fresh demo world and the bearer header of its verified company (scope ``eui``)."""
+    maventa.target.require_control()
+    maventa.reset()
+    return maventa.demo_headers()
+
+
 def allow_writes() -> bool:
     return os.environ.get("MAVENTA_ALLOW_WRITES") == "1"

@@ -4,6 +4,8 @@ charged) -> print disabled => FAILED with the real message and an error e-mail."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from contract_tests.maventa.conftest import MaventaTarget
 from contract_tests.maventa.helpers import NO_EINVOICE_BUYER, invoice_zip
 from simulators.maventa.routing import PRINT_NOT_ENABLED
@@ -75,15 +77,17 @@ def test_register_authorise_and_print(maventa: MaventaTarget) -> None:
         },
     )
     assert r.status_code == 204
+    package = invoice_zip("1001", **NO_EINVOICE_BUYER)  # a valid Finvoice 3.0 + 1001.pdf (own PDF, 1 page)
     r = http.post(
         "/v1/invoices",
         headers=auth,
         data={"format": "FINVOICE30"},
-        files={"file": ("1001.zip", invoice_zip("1001", **NO_EINVOICE_BUYER), "application/zip")},
+        files={"file": ("1001.zip", package, "application/zip")},
     )
     assert r.status_code == 201, r.text
     inv = r.json()
     assert inv["status"] == "PENDING" and inv["actions"][0]["type"] == "CREATED"
+    assert inv["recipient"].get("eia") is None and inv["recipient"]["name"] == "Liukkonen Oy"
     assert maventa.control("POST", "/clock", json={"advance": 120}).status_code == 200
     done = http.get(f"/v1/invoices/{inv['id']}", headers=auth).json()
     assert done["status"] == "DELIVERED" and done["destination"] == "PRINT"
@@ -91,23 +95,49 @@ def test_register_authorise_and_print(maventa: MaventaTarget) -> None:
     jobs = maventa.control("GET", "/outbox", params={"kind": "print", "invoice_id": inv["id"]}).json()[
         "messages"
     ]
+    assert len(jobs) == 1
     job = jobs[0]["print_job"]
-    assert job["cover_page"] and job["pages"] >= 2 and job["charge"]["pages_billed"] == job["pages"]
-    assert jobs[0]["attachments"][0]["type"] == "COVER_PAGE"
+    assert job["cover_page"] and job["own_image"] and job["pages"] >= 2
+    assert job["charge"]["pages_billed"] == job["pages"]  # the cover page is billed too
+    charge = job["charge"]
+    assert Decimal(charge["total"]) == Decimal(charge["letter"]) + job["pages"] * Decimal(
+        charge["page_price"]
+    )
+    parts = jobs[0]["attachments"]
+    assert [(p["type"], p["pages"]) for p in parts] == [("COVER_PAGE", 1), ("INVOICE_IMAGE", 1)]
+    cover = maventa.control("GET", f"/outbox/{jobs[0]['id']}/attachments/0").content
+    assert cover.startswith(b"%PDF")
+    printed = maventa.control("GET", f"/outbox/{jobs[0]['id']}/attachments/1").content
+    own_pdf = next(f for f in done["files"] if f["type"] == "INVOICE_IMAGE")
+    assert printed == http.get(f"/v1/invoices/{inv['id']}/files/{own_pdf['id']}", headers=auth).content
 
+    # the same invoice again with the print service disabled
     http.patch("/v1/company/settings", headers=auth, json={"send_invoice_print": {"enabled": False}})
     r = http.post(
         "/v1/invoices",
         headers=auth,
-        files={"file": ("1002.zip", invoice_zip("1002", **NO_EINVOICE_BUYER), "application/zip")},
+        data={"format": "FINVOICE30"},
+        files={"file": ("1001.zip", package, "application/zip")},
     )
+    assert r.status_code == 201, r.text
     failed_id = r.json()["id"]
-    http.get(f"/v1/invoices/{failed_id}", headers=auth)
+    assert failed_id != inv["id"]
+    http.get(f"/v1/invoices/{failed_id}", headers=auth)  # polls_to_deliver=1: the second read settles it
     failed = http.get(f"/v1/invoices/{failed_id}", headers=auth).json()
     assert failed["status"] == "FAILED"
-    assert any(a["type"] == "ERROR" and a["message"] == PRINT_NOT_ENABLED for a in failed["actions"])
+    assert [a["message"] for a in failed["actions"] if a["type"] == "ERROR"] == [PRINT_NOT_ENABLED]
+    assert (
+        PRINT_NOT_ENABLED
+        == "The invoice could not be sent to the print service. Print service is not enabled"
+    )
     errors = maventa.control(
         "GET", "/outbox", params={"purpose": "send_error", "invoice_id": failed_id}
     ).json()
-    assert errors["messages"][0]["to"] == ["tuomo.hannula@ranta.fi"]
+    assert len(errors["messages"]) == 1
+    assert errors["messages"][0]["kind"] == "email" and errors["messages"][0]["to"] == [
+        "tuomo.hannula@ranta.fi"
+    ]
     assert PRINT_NOT_ENABLED in errors["messages"][0]["body"]
+    assert maventa.control("GET", "/outbox", params={"kind": "print", "invoice_id": failed_id}).json() == {
+        "messages": []
+    }

@@ -580,7 +580,7 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
             own = sim.backend.own_image(inv)
             if rf == "ORIGINAL_IMAGE" and own is None:
                 raise not_found("Original invoice image")
-            f = own if (own is not None and rf != "GENERATED_IMAGE") else sim.backend.image(inv)
+            f = own if (own is not None and rf != "GENERATED_IMAGE") else sim.backend.generated_image(inv)
             return Response(f.content, mimetype="application/pdf")
         if rf in ("FINVOICE30", "FINVOICE20"):
             xml = next(f for f in inv.files if f.type == "INVOICE_XML")

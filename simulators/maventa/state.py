@@ -383,8 +383,12 @@ class Backend:
     # ------------------------------------------------------------------ channels
     def image(self, inv: Invoice) -> InvoiceFile:
         """The invoice image: the sender's own PDF, or Maventa's rendering (generated once)."""
+        return self.own_image(inv) or self.generated_image(inv)
+
+    def generated_image(self, inv: Invoice) -> InvoiceFile:
+        """Maventa's own rendering of the invoice data (generated once), whatever PDF the sender sent."""
         for f in inv.files:
-            if f.type in ("INVOICE_IMAGE", "GENERATED_IMAGE"):
+            if f.type == "GENERATED_IMAGE":
                 return f
         pdf = printing.render_invoice_image(
             {
@@ -454,7 +458,7 @@ class Backend:
         own = self.own_image(inv) if use_own else None
         color = bool(opts["color"]) if "color" in opts else ps.get("color_scheme") == "COLORED"
         letter_class = str(opts.get("letter_class") or ps.get("letter_class") or "ECONOMY")
-        image = own or self.image(inv)
+        image = own or self.generated_image(inv)  # without own PDFs Maventa prints its rendering
         image_pages = printing.count_pages(image.content) or 1
         atts = [
             (f.filename, printing.count_pages(f.content) or 0)

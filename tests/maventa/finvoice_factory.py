@@ -310,7 +310,35 @@ CORRUPTIONS: dict[str, object] = {
     "bad type code": _set_text("/Finvoice/InvoiceDetails/InvoiceTypeCode", lambda v, rng: "XYZ01"),
     "dot percent": _set_text("/Finvoice/InvoiceRow/RowVatRatePercent", lambda v, rng: "25.5"),
     "swap InvoiceNumber and InvoiceDate": lambda root, rng: _swap(root, "InvoiceNumber", "InvoiceDate"),
+    "bad seller OVT": _set_text("/Finvoice/SellerOrganisationUnitNumber", _bump_last_digit),
+    "drop BuyerOrganisationName": _drop("/Finvoice/BuyerPartyDetails/BuyerOrganisationName"),
+    "date without Format": lambda root, rng: _drop_attr(root, "//EpiDate", "Format"),
+    "amount without currency": lambda root, rng: _drop_attr(
+        root, "/Finvoice/InvoiceDetails/InvoiceTotalVatIncludedAmount", "AmountCurrencyIdentifier"
+    ),
+    "bad ChargeOption": lambda root, rng: _set_attr(root, "//EpiCharge", "ChargeOption", "XXX"),
+    "unknown root element": lambda root, rng: _insert_unknown(root, rng),
+    "bad Version": lambda root, rng: _set_attr(root, "/Finvoice", "Version", "9.9"),
 }
+
+
+def _drop_attr(root: etree._Element, xpath: str, attr: str) -> str:
+    el = root.xpath(xpath)[0]
+    del el.attrib[attr]
+    return str(el.tag)
+
+
+def _set_attr(root: etree._Element, xpath: str, attr: str, value: str) -> str:
+    el = root.xpath(xpath)[0]
+    el.set(attr, value)
+    return str(el.tag)
+
+
+def _insert_unknown(root: etree._Element, rng: random.Random) -> str:
+    """An element the schema does not have, at a random place among the root's children."""
+    name = f"Unknown{rng.randint(0, 9999)}"
+    root.insert(rng.randint(0, len(root)), etree.Element(name))
+    return name
 
 
 def _drop_rows(root: etree._Element) -> str:

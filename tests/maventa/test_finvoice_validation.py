@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from simulators.maventa import finvoice
+from simulators.maventa import MaventaSimulator, finvoice
 from tests.maventa.finvoice_factory import (
     CORRUPTIONS,
     FinvoiceSpec,
@@ -18,6 +20,7 @@ from tests.maventa.finvoice_factory import (
     build_tree,
     finvoice_specs,
 )
+from tests.maventa.helpers import session
 
 XSD = Path("../shared/specs/Finvoice3.0.xsd")
 
@@ -46,6 +49,37 @@ def test_single_field_corruptions_are_caught(spec: FinvoiceSpec, corruption: str
     findings = finvoice.structural_errors(root)  # without the XSD: the structural layer alone must catch it
     assert findings, corruption
     assert any(element in f for f in findings), (corruption, findings)
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+    """The whole intake path in-process: multipart upload, safe parsing, structural + XSD validation."""
+    with session(MaventaSimulator(xsd_path=XSD if XSD.is_file() else None)) as pair:
+        yield pair
+
+
+@settings(max_examples=30)
+@given(finvoice_specs())
+def test_random_valid_invoices_are_accepted_over_http(
+    api: tuple[httpx.Client, dict[str, str]], spec: FinvoiceSpec
+) -> None:
+    http, h = api
+    r = http.post("/v1/invoices", headers=h, files={"file": (f"{spec.number}.xml", build_finvoice(spec))})
+    assert r.status_code == 201, r.text
+    assert r.json()["number"] == spec.number and f"{r.json()['sum_tax']:.2f}" == f"{spec.total:.2f}"
+
+
+@settings(max_examples=30)
+@given(finvoice_specs(), st.sampled_from(sorted(CORRUPTIONS)), st.integers(0, 2**32))
+def test_random_corruptions_are_refused_over_http(
+    api: tuple[httpx.Client, dict[str, str]], spec: FinvoiceSpec, corruption: str, salt: int
+) -> None:
+    http, h = api
+    root = build_tree(spec)
+    element = CORRUPTIONS[corruption](root, random.Random(salt))  # type: ignore[operator]
+    r = http.post("/v1/invoices", headers=h, files={"file": ("x.xml", etree.tostring(root))})
+    assert r.status_code == 400 and r.json()["code"] == "validation_failed", (corruption, r.text)
+    assert any(element in d for d in r.json()["details"]), (corruption, r.json())
 
 
 def test_missing_epidetails_names_the_element(schema: etree.XMLSchema | None) -> None:
