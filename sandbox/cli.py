@@ -115,11 +115,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ) from exc
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         err.print(f"[yellow]warning:[/] serving on {args.host}: other machines can reach this fake")
-    out.print(f"[bold]{entry.summary}[/] simulator ({sim.preset} preset, seed {sim.seed})")
-    out.print(f"  API:           {server.url}{entry.base_path}")
+    # soft_wrap: a URL is never broken over two lines, whatever the terminal (or pipe) width
+    out.print(f"[bold]{entry.summary}[/] simulator ({sim.preset} preset, seed {sim.seed})", soft_wrap=True)
+    out.print(f"  API:           {server.url}{entry.base_path}", soft_wrap=True)
     if smtp is not None:
-        out.print(f"  SMTP:          {args.host}:{smtp}")
-    out.print(f"  control plane: {server.url}/_sim  (credentials: {server.url}/_sim/credentials)")
+        out.print(f"  SMTP:          {args.host}:{smtp}", soft_wrap=True)
+    out.print(
+        f"  control plane: {server.url}/_sim  (credentials: {server.url}/_sim/credentials)", soft_wrap=True
+    )
     out.print("Ctrl-C to stop.")
     try:
         server.serve_forever()

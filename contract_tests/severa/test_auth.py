@@ -26,6 +26,10 @@ def test_token_response_has_severa_field_names(severa: SeveraTarget) -> None:
     expires = datetime.fromisoformat(body["access_token_expires_utc"].replace("Z", "+00:00"))
     refresh_expires = datetime.fromisoformat(body["refresh_token_expires_utc"].replace("Z", "+00:00"))
     assert refresh_expires - expires > timedelta(0)
+    if not severa.external:  # the simulator issues and answers at one instant: exactly one hour
+        assert body["access_token_expires_in"] == 3600
+        now = datetime.fromisoformat(severa.control("GET", "/clock").json()["now"].replace("Z", "+00:00"))
+        assert timedelta(seconds=3598) <= expires - now <= timedelta(seconds=3600)
     assert "token_type" not in body and "expires_in" not in body
 
 

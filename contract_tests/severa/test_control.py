@@ -10,21 +10,28 @@ from .conftest import BASE, SeveraTarget, assert_envelope
 def test_export_reset_import_gives_identical_state(severa: SeveraTarget) -> None:
     severa.require_control()
     severa.reset()
-    inv = severa.get("/v1/invoices", params={"rowCount": 1}).json()[0]
+    inv = next(i for i in severa.all_pages("/v1/invoices") if i["number"] is None)  # an editable draft
     r = severa.patch(
         f"/v1/invoices/{inv['guid']}", [{"op": "replace", "path": "/notes", "value": "ennen vientiä"}]
     )
-    assert r.status_code in (200, 400)
+    assert r.status_code == 200, r.text
+    severa.control("POST", "/clock", json={"advance": 120})
+    severa.control(
+        "POST", "/faults", json={"match": {"path": "/rest-api/v1/users"}, "effect": {"type": "status"}}
+    )
     before = severa.control("GET", "/state")
     assert before.status_code == 200
     snap = before.json()
     assert severa.control("POST", "/reset", json={"preset": "empty"}).status_code == 200
     assert severa.control("GET", "/state").json()["data"] != snap["data"]
+    assert_envelope(severa.get(f"/v1/invoices/{inv['guid']}"), 401)  # the reset forgot the tokens too
     put = severa.control("PUT", "/state", json=snap)
     assert put.status_code == 200, put.text
     after = severa.control("GET", "/state").json()
-    assert after["data"] == snap["data"]
-    assert severa.get(f"/v1/invoices/{inv['guid']}").status_code == 200
+    assert after == snap  # data, tokens, clock, fault rules, preset and seed: all of it
+    again = severa.get(f"/v1/invoices/{inv['guid']}")  # the token issued before the export works again
+    assert again.status_code == 200 and again.json()["notes"] == "ennen vientiä"
+    assert severa.get("/v1/users").status_code == 503  # and so does the fault rule
     severa.reset()
 
 
@@ -69,10 +76,21 @@ def test_next_two_calls_fault_gives_two_503_envelopes_then_normal(severa: Severa
         err = assert_envelope(r, 503)
         assert err["type"] == "InternalSystemError"
     assert answers[2].status_code == 200 and isinstance(answers[2].json(), list)
-    entries = severa.control("GET", "/journal", params={"path_prefix": "/rest-api"}).json()["entries"]
-    statuses = [e["status"] for e in entries if "invoices" in e["path"]]
-    assert statuses == [503, 503, 200]
-    assert sum(1 for e in entries if e.get("fault")) == 2
+    for r in answers[:2]:
+        assert r.json()["error"]["details"][0]["message"] == "Service Unavailable"
+    journal = severa.control("GET", "/journal", params={"path_prefix": "/rest-api"})
+    entries = [e for e in journal.json()["entries"] if "invoices" in e["path"]]
+    assert [e["status"] for e in entries] == [503, 503, 200]
+    assert [bool(e["fault"]) for e in entries] == [True, True, False]
+    assert all(e["fault"].startswith("fault #") for e in entries[:2])
+    assert json.loads(entries[0]["response_body"])["error"]["httpStatusCode"] == 503
+    token = h["Authorization"].removeprefix("Bearer ")
+    assert token not in journal.text  # secrets redacted in every entry, faulted or not
+    for e in entries:
+        auth = next(v for k, v in e["request_headers"].items() if k.lower() == "authorization")
+        assert auth.startswith("Bearer ***") and auth.endswith(token[-4:])
+    rules = severa.control("GET", "/faults").json()["faults"]
+    assert rules[0]["fired"] == 2 and rules[0]["exhausted"] is True
     severa.control("DELETE", "/faults")
 
 

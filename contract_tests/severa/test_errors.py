@@ -12,13 +12,16 @@ def invoice_guid(severa: SeveraTarget) -> str:
     return str(severa.get("/v1/invoices", params={"rowCount": 1}).json()[0]["guid"])
 
 
-@pytest.mark.parametrize("raw", [b"{", b"[{]", b"\xff\xfe", b"null", b""])
+DEEP = b"[" * 100_000 + b"]" * 100_000  # json.loads alone raises RecursionError on it
+
+
+@pytest.mark.parametrize("raw", [b"{", b"[{]", b"\xff\xfe", b"null", b"", DEEP, b"[" * 65 + b"]" * 65])
 def test_malformed_token_body(severa: SeveraTarget, raw: bytes) -> None:
     r = severa.http.post(f"{BASE}/v1/token", content=raw, headers={"Content-Type": "application/json"})
     assert_envelope(r, 400)
 
 
-@pytest.mark.parametrize("raw", [b'[{"op": "replace",', b"not json", b"{}", b'"text"', b"[1, 2]"])
+@pytest.mark.parametrize("raw", [b'[{"op": "replace",', b"not json", b"{}", b'"text"', b"[1, 2]", DEEP])
 def test_malformed_patch_body(severa: SeveraTarget, invoice_guid: str, raw: bytes) -> None:
     severa.require_writes()
     r = severa.http.patch(
@@ -73,3 +76,23 @@ def test_huge_body_is_refused_in_the_envelope(severa: SeveraTarget) -> None:
     big = b"[" + b" " * (severa.sim.max_body_bytes + 10) + b"]"
     r = severa.http.post(f"{BASE}/v1/token", content=big, headers={"Content-Type": "application/json"})
     assert_envelope(r, 413)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/refreshtoken"), ("POST", "/v1/invoicestatuses"), ("PATCH", "/v1/invoicestatuses/x")],
+)
+def test_deeply_nested_json_is_a_400_envelope(severa: SeveraTarget, method: str, path: str) -> None:
+    severa.require_control()  # sends 200 KB of brackets: not something to do to a real tenant
+    r = severa.http.request(
+        method, BASE + path, content=DEEP, headers={**severa.headers(), "Content-Type": "application/json"}
+    )
+    err = assert_envelope(r, 400)
+    assert "depth" in err["details"][0]["message"]
+
+
+def test_page_token_of_nested_json_is_a_400_envelope(severa: SeveraTarget) -> None:
+    import base64
+
+    token = base64.urlsafe_b64encode(b"[" * 30_000).decode()
+    assert_envelope(severa.get("/v1/invoices", params={"pageToken": token}), 400, "InvalidParameter")

@@ -3,6 +3,7 @@
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
 from .journal import Journal, JournalEntry
+from .jsontext import JSONNestingError, parse_json
 from .server import ThreadedServer
 from .simulator import ControlError, Simulator, SnapshotError, control_error, json_body
 from .transport import InProcessTransport
@@ -13,6 +14,7 @@ __all__ = [
     "FaultRule",
     "FaultRuleError",
     "InProcessTransport",
+    "JSONNestingError",
     "Journal",
     "JournalEntry",
     "SimClock",
@@ -21,4 +23,5 @@ __all__ = [
     "ThreadedServer",
     "control_error",
     "json_body",
+    "parse_json",
 ]

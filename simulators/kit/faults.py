@@ -275,7 +275,25 @@ class FaultEngine:
         return [r.to_json() for r in self.rules()]
 
     def load_json(self, rules: list[dict[str, Any]]) -> None:
-        self.clear()
-        for data in rules:
-            rule = self.add({k: data[k] for k in ("match", "effect", "trigger") if k in data})
-            rule.seen, rule.fired = int(data.get("seen", 0)), int(data.get("fired", 0))
+        """Replace every rule with `rules` (as `to_json` gave them), keeping their ids and counters.
+
+        All or nothing: a bad rule raises FaultRuleError and leaves the current rules in place.
+        """
+        if not isinstance(rules, list):
+            raise FaultRuleError(f"faults: expected a list of rules, got {type(rules).__name__}")
+        loaded: list[FaultRule] = []
+        for i, data in enumerate(rules):
+            if not isinstance(data, dict):
+                raise FaultRuleError(f"faults[{i}]: expected an object, got {type(data).__name__}")
+            rid, seen, fired = (_num(data, k, f"faults[{i}]", int, 0) for k in ("id", "seen", "fired"))
+            if rid == 0 or any(r.id == rid for r in loaded):
+                rid = max((r.id for r in loaded), default=0) + 1
+            rule = parse_rule({k: data[k] for k in ("match", "effect", "trigger") if k in data}, rid)
+            rule.seen, rule.fired = seen, fired
+            if rule.trigger.type == "probability":
+                for _ in range(seen):  # replay the draws so the seeded sequence continues where it was
+                    rule._rng.random()
+            loaded.append(rule)
+        with self._lock:
+            self._rules = loaded
+            self._ids = itertools.count(max((r.id for r in loaded), default=0) + 1)

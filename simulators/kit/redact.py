@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .jsontext import parse_json
+
 MARK = "***"
 
 SECRET_HEADERS = frozenset(
@@ -80,7 +82,7 @@ def redact_text(text: str, content_type: str = "") -> str:
     ctype = content_type.lower()
     if "json" in ctype or text.lstrip()[:1] in "{[":
         try:
-            return json.dumps(redact_obj(json.loads(text)), ensure_ascii=False)
+            return json.dumps(redact_obj(parse_json(text)), ensure_ascii=False)
         except ValueError:
             return _JSON_STRING_RE.sub(
                 lambda m: f'"{m["key"]}": "{mask(m["value"])}"' if is_secret_key(m["key"]) else m[0], text

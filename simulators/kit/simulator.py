@@ -14,7 +14,6 @@ and says how its errors look (`error_response`). The kit then gives it, for free
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any, ClassVar
@@ -26,6 +25,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
 from .journal import Journal
+from .jsontext import DEFAULT_MAX_DEPTH, JSONNestingError, parse_json
 from .nearmiss import closest_routes, route_templates
 from .redact import redact_obj
 from .server import NetworkFaultMiddleware, ThreadedServer
@@ -34,6 +34,7 @@ from .transport import NETWORK_FAULT_KEY, InProcessTransport
 SNAPSHOT_FORMAT = "severa-sandbox.state"
 CONTROL_PREFIX = "/_sim"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+CONTROL_MAX_DEPTH = 100  # snapshots nest about ten levels deep; anything far deeper is not ours
 
 
 class SnapshotError(ValueError):
@@ -62,7 +63,7 @@ def json_body(required: bool = False) -> dict[str, Any]:
             raise ControlError("expected a JSON object in the request body")
         return {}
     try:
-        data = json.loads(raw)
+        data = parse_json(raw, CONTROL_MAX_DEPTH)
     except ValueError as exc:
         raise ControlError(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -77,6 +78,7 @@ class Simulator:
     state_version: ClassVar[int] = 1
     presets: ClassVar[tuple[str, ...]] = ("empty", "demo")
     default_preset: ClassVar[str] = "demo"
+    max_json_depth: ClassVar[int] = DEFAULT_MAX_DEPTH  # deeper request bodies get a 400 (ASP.NET's 64)
 
     def __init__(
         self,
@@ -269,8 +271,24 @@ class Simulator:
             elif not rule.effect.after_processing:
                 g.sim_fault_applied = True
                 return self._fault_response(rule)
+        too_deep = self._too_deeply_nested(request.get_data(cache=True))
+        if too_deep is not None:
+            return self.error_response(400, f"The request body is not valid JSON: {too_deep}")
         self.lock.acquire()
         g.sim_locked = True
+        return None
+
+    def _too_deeply_nested(self, body: bytes) -> str | None:
+        """Why a body nests JSON too deeply, or None. Checked here for every service: without
+        it a RecursionError in any parser (`request.get_json` included) would be a 500."""
+        if body.count(b"[") + body.count(b"{") <= self.max_json_depth:
+            return None  # cannot nest that deep: no need to parse
+        try:
+            parse_json(body, self.max_json_depth)
+        except JSONNestingError as exc:
+            return str(exc)
+        except ValueError:
+            return None  # not JSON, or bad JSON the service itself answers
         return None
 
     def _fault_response(self, rule: FaultRule) -> Response:
@@ -466,7 +484,7 @@ class Simulator:
         def add_faults() -> Response:
             raw = request.get_data(as_text=True)
             try:
-                data = json.loads(raw) if raw.strip() else None
+                data = parse_json(raw, CONTROL_MAX_DEPTH) if raw.strip() else None
             except ValueError as exc:
                 raise ControlError(f"request body is not valid JSON: {exc}") from exc
             rules = data if isinstance(data, list) else [data]

@@ -9,7 +9,6 @@ ExceptionModel envelope.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -18,6 +17,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
+
+from simulators.kit import parse_json
 
 from . import views
 from .auth import output_model
@@ -126,7 +127,7 @@ def read_json() -> Any:
             400, "A request body is required.", type="InvalidRequest", location="RequestBody", name="body"
         )
     try:
-        return json.loads(raw)
+        return parse_json(raw)  # nesting deeper than ASP.NET's 64 is a 400 too, never a 500
     except ValueError as exc:
         raise SeveraError(
             400,
@@ -253,8 +254,14 @@ def status_changes(ops: list[dict[str, Any]]) -> dict[str, Any]:
             changes["name"] = op["value"]
         elif key == "sortorder":
             v = op["value"]
-            if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, str) and v.isdigit())):
-                raise bad_param(op["path"], "sortOrder must be an integer.", "RequestBody")
+            if (
+                isinstance(v, bool)
+                or not (isinstance(v, int) or (isinstance(v, str) and v.isdigit()))
+                or not 0 <= int(v) <= 2**31 - 1  # int32 on the wire
+            ):
+                raise bad_param(
+                    op["path"], "sortOrder must be an integer from 0 to 2147483647.", "RequestBody"
+                )
             changes["sort_order"] = int(v)
         else:
             raise bad_param(
@@ -341,13 +348,13 @@ def register_routes(app: Flask, sim: SeveraSimulator) -> None:
 
     @public
     def token() -> Response:
-        tok = sim.auth.login(read_json(), sim.clock.now())
-        return jsonify(output_model(tok, sim.clock.now()))
+        now = sim.clock.now()  # one instant: a fresh token says 3600 s, not 3599
+        return jsonify(output_model(sim.auth.login(read_json(), now), now))
 
     @public
     def refreshtoken() -> Response:
-        tok = sim.auth.refresh(read_json(), sim.clock.now())
-        return jsonify(output_model(tok, sim.clock.now()))
+        now = sim.clock.now()
+        return jsonify(output_model(sim.auth.refresh(read_json(), now), now))
 
     for prefix in PREFIXES:
         bp.add_url_rule(

@@ -19,6 +19,8 @@ import json
 from collections.abc import Sequence
 from typing import TypeVar
 
+from simulators.kit import parse_json
+
 from .errors import bad_param
 
 T = TypeVar("T")
@@ -36,7 +38,7 @@ def encode_token(offset: int, filters: str) -> str:
 def decode_token(token: str, filters: str) -> int:
     try:
         pad = "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(token + pad).decode())
+        data = parse_json(base64.urlsafe_b64decode(token + pad).decode(), max_depth=1)
         offset = data["o"]
         fp = data["f"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:

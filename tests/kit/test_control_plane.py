@@ -180,3 +180,21 @@ def test_control_plane_errors_are_json_not_html(client: httpx.Client) -> None:
     assert r.status_code == 404 and "error" in r.json()
     r = client.put("/_sim/state", content=b"{not json")
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]["message"]
+
+
+def test_journal_filters_by_tenant_path_and_prefix(client: httpx.Client) -> None:
+    client.get("/api/items", headers={"X-Tenant": "t1"})
+    client.get("/api/items/1", headers={"X-Tenant": "t2"})
+    client.post("/api/items", json={"id": "x"}, headers={"X-Tenant": "t1"})
+
+    def calls(**params: str) -> list[tuple[str, str]]:
+        return [
+            (e["method"], e["path"]) for e in client.get("/_sim/journal", params=params).json()["entries"]
+        ]
+
+    assert calls(tenant="t1") == [("GET", "/api/items"), ("POST", "/api/items")]
+    assert calls(tenant="t2") == [("GET", "/api/items/1")]
+    assert calls(path="items/1") == [("GET", "/api/items/1")]
+    assert calls(path_prefix="/api/items/") == [("GET", "/api/items/1")]
+    assert calls(method="POST", tenant="t1") == [("POST", "/api/items")]
+    assert calls(tenant="nobody") == []

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulators.kit import SnapshotError
 from simulators.kit.faults import FaultEngine, FaultRuleError, parse_rule
 from tests.kit.toy import ToySimulator
 
@@ -199,3 +200,37 @@ def test_after_n_fires_only_after_n(after: int, times: int | None, calls: int) -
     assert not any(hits[:after])
     expected = max(0, calls - after) if times is None else min(times, max(0, calls - after))
     assert sum(hits) == expected
+
+
+def test_a_snapshot_keeps_rule_ids_counters_and_the_seeded_sequence() -> None:
+    def sim_with_rules() -> ToySimulator:
+        sim = ToySimulator()
+        sim.add_fault(_rule({"type": "status", "status": 500}, {"type": "probability", "p": 0.5, "seed": 9}))
+        sim.add_fault(_rule({"type": "delay"}, method="POST"))
+        sim.faults.remove(2)
+        sim.add_fault(_rule({"type": "status", "status": 502}, {"type": "next", "count": 5}, method="PUT"))
+        return sim
+
+    original, copy = sim_with_rules(), sim_with_rules()
+    with original.client() as c:
+        first = [c.get("/api/items").status_code for _ in range(7)]
+    snap = original.export_state()
+    copy.reset("empty", 1, clear_faults=True)
+    copy.import_state(snap)
+    assert copy.export_state() == snap
+    assert [r.id for r in copy.faults.rules()] == [1, 3]
+    with original.client() as a, copy.client() as b:
+        rest = [a.get("/api/items").status_code for _ in range(10)]
+        assert [b.get("/api/items").status_code for _ in range(10)] == rest
+        assert 500 in first + rest and 200 in first + rest
+        assert b.delete("/_sim/faults/3").status_code == 204  # the id a client holds still names its rule
+    assert copy.add_fault(_rule({"type": "status"})).id == 4  # new ids never reuse old ones
+
+
+def test_a_snapshot_with_a_bad_rule_changes_nothing(sim: ToySimulator) -> None:
+    sim.add_fault(_rule({"type": "status", "status": 503}))
+    before = sim.export_state()
+    broken = {**before, "faults": [*before["faults"], {"effect": {"type": "explode"}}]}
+    with pytest.raises(SnapshotError, match=r"effect\.type"):
+        sim.import_state(broken)
+    assert sim.export_state() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -68,6 +69,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow  # a fresh interpreter per service: ~4 s each; the in-process test below is the fast one
 @pytest.mark.parametrize(
     ("service", "probe"), [("severa", "/heartbeat/server"), ("maestro", "/openapi.json")]
 )
@@ -109,3 +111,51 @@ def test_specs_where_finds_the_shared_xsd(capsys: pytest.CaptureFixture[str]) ->
         assert "severa-sandbox specs fetch" in out
     else:
         assert out.strip().endswith("Finvoice3.0.xsd")
+
+
+@pytest.mark.parametrize(("extra", "rate_limit"), [([], 10), (["--no-rate-limit"], None)])
+def test_serve_severa_port_zero_seed_and_rate_limit(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    rate_limit: int | None,
+) -> None:
+    """`serve severa --port 0 --seed 5 [--no-rate-limit]`: the printed URL is the real one (never
+    wrapped), the data come from seed 5, and the 10 requests/s limit is on unless switched off."""
+    from simulators.kit import ThreadedServer
+
+    probed: dict[str, object] = {}
+
+    def serve_briefly(self: ThreadedServer) -> None:  # instead of blocking: serve, probe, then "Ctrl-C"
+        self.start()
+        try:
+            printed = capsys.readouterr().out
+            api = re.search(r"API: +(\S+)", printed)
+            assert api and api.group(1) == f"http://127.0.0.1:{self.port}/rest-api" and self.port != 0
+            assert f"credentials: {self.url}/_sim/credentials)" in printed  # on one line
+            probed["heartbeat"] = httpx.get(api.group(1) + "/heartbeat/server", timeout=5).text
+            probed["info"] = httpx.get(self.url + "/_sim", timeout=5).json()
+            creds = httpx.get(self.url + "/_sim/credentials", timeout=5).json()["clients"][0]
+            body = {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
+            probed["codes"] = [
+                httpx.post(api.group(1) + "/v1/token", json=body).status_code for _ in range(12)
+            ]
+        finally:
+            self.stop()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ThreadedServer, "serve_forever", serve_briefly)
+    assert main(["serve", "severa", "--port", "0", "--seed", "5", *extra]) == 0
+    assert "stopped." in capsys.readouterr().out
+    assert probed["heartbeat"] == "Server is alive."
+    info = probed["info"]
+    assert isinstance(info, dict)
+    assert (info["service"], info["preset"], info["seed"], info["rate_limit"]) == (
+        "severa",
+        "demo",
+        5,
+        rate_limit,
+    )
+    codes = probed["codes"]
+    assert isinstance(codes, list)
+    assert (429 in codes) is (rate_limit is not None) and codes[:10] == [200] * 10
