@@ -30,8 +30,8 @@ def test_eleventh_call_within_a_second_is_429(limited: SeveraTarget) -> None:
     assert 429 in codes[10:]
     r = next(r for r in answers if r.status_code == 429)
     assert r.text == TEXT
-    assert r.headers["content-type"].startswith("text/plain")
-    assert int(r.headers["Retry-After"]) >= 1
+    assert r.headers["content-type"] == "text/plain"  # AspNetCoreRateLimit's answer, not the JSON envelope
+    assert r.headers["Retry-After"] == "1"  # whole seconds; a 1 s window frees up within one
 
 
 def test_limit_is_per_client(limited: SeveraTarget) -> None:

@@ -82,13 +82,26 @@ def test_status_used_by_invoices_cannot_be_deleted(severa: SeveraTarget) -> None
 
 def test_only_one_default_status(severa: SeveraTarget) -> None:
     severa.require_writes()
-    st = severa.post("/v1/invoicestatuses", {"name": "Uusi oletus", "isDefault": True}).json()
-    defaults = [
-        s for s in severa.get("/v1/invoicestatuses", params={"rowCount": 100}).json() if s["isDefault"]
+    everything = severa.get("/v1/invoicestatuses", params={"rowCount": 100}).json()
+    previous = [s["guid"] for s in everything if s["isDefault"]]
+    st = severa.post("/v1/invoicestatuses", {"name": "Uusi oletus (contract test)", "isDefault": True}).json()
+    try:
+        defaults = [
+            s for s in severa.get("/v1/invoicestatuses", params={"rowCount": 100}).json() if s["isDefault"]
+        ]
+        assert [s["guid"] for s in defaults] == [st["guid"]]
+    finally:  # put the tenant's own default back (an external tenant is not reset)
+        for guid in previous:
+            severa.patch(
+                f"/v1/invoicestatuses/{guid}", [{"op": "replace", "path": "/isDefault", "value": True}]
+            )
+        severa.delete(f"/v1/invoicestatuses/{st['guid']}")
+    after = [
+        s["guid"]
+        for s in severa.get("/v1/invoicestatuses", params={"rowCount": 100}).json()
+        if s["isDefault"]
     ]
-    assert [s["guid"] for s in defaults] == [st["guid"]]
-    if severa.target.has_control:
-        severa.reset()
+    assert after == previous
 
 
 def test_products_token_paging_and_codes(severa: SeveraTarget) -> None:

@@ -85,3 +85,45 @@ def test_add_and_update_customer_helpers() -> None:
     assert with_addr.email == "laskut@verkkolasku.fi" and with_addr.audit.updated != before
     inv = b.create_invoice(with_addr.guid)  # the empty preset has no catalogue: no rows
     assert inv.project_guid is not None
+
+
+def test_demo_has_the_statuses_the_integrations_are_configured_with() -> None:
+    """The six statuses issue 2 names, with the flags the Maventa and Maestro flows rely on."""
+    b = SeveraSimulator().main
+    luonnos = b.status_by_name("Luonnos")
+    assert luonnos.is_default and not luonnos.has_invoice_number and not luonnos.is_read_only
+    for waiting in ("Odottaa siirtoa Maventaan", "Odottaa siirtoa Maestroon", "Maventa-virhe"):
+        st = b.status_by_name(waiting)
+        assert st.has_invoice_number and not st.is_sent and not st.is_read_only and st.is_active, waiting
+    for done in ("Siirretty Maventaan", "Siirretty Maestroon"):
+        st = b.status_by_name(done)
+        assert st.has_invoice_number and st.is_sent and st.is_read_only and st.is_active, done
+
+
+def test_demo_data_is_finnish_and_the_customers_come_in_three_kinds() -> None:
+    import re
+
+    b = SeveraSimulator(seed=11).main
+    kinds = {"einvoice": 0, "email": 0, "neither": 0}
+    for c in b.org.customers.values():
+        assert ytunnus.is_valid(_bid(c.vat_number or ""))
+        addr = b.org.addresses[c.headquarter_address_guid or ""]
+        assert re.fullmatch(r"\d{5}", addr.postal_code) and addr.city and addr.country == "Finland"
+        if c.e_invoice_address:
+            assert c.e_invoice_address == "0037" + (c.vat_number or "")[2:] and c.e_invoice_operator
+            kinds["einvoice"] += 1
+        elif c.email:
+            kinds["email"] += 1
+        else:
+            kinds["neither"] += 1
+    assert all(kinds.values()), kinds
+    without_id = [u for u in b.org.business_units.values() if not u.vat_number]
+    assert len(without_id) == 1
+    assert all(p.code for p in b.org.products.values())
+    assert all(t.code for t in b.org.travel_expense_types.values())
+    assert sum(1 for w in b.org.work_types.values() if w.code) >= 4
+
+
+def test_same_seed_same_data_other_seed_other_data() -> None:
+    a, b, c = (SeveraSimulator(seed=s).export_state()["data"] for s in (21, 21, 22))
+    assert a == b and a != c
