@@ -81,6 +81,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX transfer_log_by_company ON transfer_log (company_id, id);
     CREATE INDEX transfer_log_by_invoice ON transfer_log (invoice_guid, id);
     """,
+    # 2: a re-queued row remembers the settled send it replaced (JSON), so that an invoice taken
+    # out of the transfer status again before the new send keeps the record of the old one
+    """
+    ALTER TABLE ledger ADD COLUMN previous TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -22,7 +22,8 @@ happened and asks the service instead of repeating it::
   repeat it (use `bridge.notify.notification_message_id(send_uuid)` so repeats are recognisable).
 * Any non-final state may "transition" to itself to update fields (delivery state, attempts).
 * `requeue()` starts a new *generation* (a new send uuid) for an invoice the user deliberately
-  put back into the transfer status after it settled; `discard()` forgets a PREPARED row.
+  put back into the transfer status after it settled; `discard()` forgets a PREPARED row
+  (a re-queued one goes back to the settled send it replaced).
 
 Every change is a compare-and-set in one SQLite transaction: `transition()` fails with
 `TransitionConflict` when the row is not in the expected state (another worker got there first)
@@ -31,6 +32,7 @@ and with `IllegalTransition` when the move is not in the table above.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Collection
@@ -46,6 +48,17 @@ S = LedgerState
 SEND_UUID_NAMESPACE: Final = uuid.UUID("ffbcc12f-f0b9-53a7-9b68-0540479ba7c8")
 
 FINAL_STATES: Final = frozenset({S.DELIVERED, S.NOTIFIED})
+# what a re-queue replaces and a discard of the re-queued row restores
+_SETTLED_FIELDS: Final = (
+    "generation",
+    "send_uuid",
+    "state",
+    "maventa_invoice_id",
+    "delivery_state",
+    "channel",
+    "attempts",
+    "last_error",
+)
 REQUEUEABLE_STATES: Final = frozenset({S.STATUS_PATCHED, S.DELIVERED, S.ERROR_PATCHED, S.NOTIFIED})
 ALLOWED_TRANSITIONS: Final[dict[LedgerState, frozenset[LedgerState]]] = {
     S.PREPARED: frozenset({S.PREPARED, S.SENDING, S.FAILED}),
@@ -207,23 +220,40 @@ class Ledger:
             ).fetchone()
             generation = row["generation"] + 1
             uid = send_uuid(guid, company["business_unit_guid"], generation, company["severa_organization"])
+            previous = json.dumps({k: row[k] for k in _SETTLED_FIELDS})
             conn.execute(
                 """UPDATE ledger SET generation = ?, send_uuid = ?, state = ?, maventa_invoice_id = NULL,
-                          delivery_state = NULL, channel = NULL, attempts = 0, last_error = NULL, updated_at = ?
+                          delivery_state = NULL, channel = NULL, attempts = 0, last_error = NULL, updated_at = ?,
+                          previous = ?
                    WHERE invoice_guid = ? AND company_id = ?""",
-                (generation, uid, S.PREPARED.value, now, guid, company_id),
+                (generation, uid, S.PREPARED.value, now, previous, guid, company_id),
             )
             row = _select(conn, guid, company_id)
         return _entry(row)
 
     def discard(self, invoice_guid: str, company_id: int) -> bool:
-        """Forget a PREPARED row (nothing was sent yet); False when there was none in PREPARED."""
+        """Forget a PREPARED row (nothing was sent yet); False when there was none in PREPARED.
+
+        A re-queued row (generation > 0) goes back to the settled send it replaced, so the record
+        that the invoice was already sent once (its uuid, Maventa id, state) is never lost."""
+        guid = normalize_guid(invoice_guid)
+        now = to_text(self._db.now())
         with self._db.write() as conn:
-            cur = conn.execute(
-                "DELETE FROM ledger WHERE invoice_guid = ? AND company_id = ? AND state = ?",
-                (normalize_guid(invoice_guid), company_id, S.PREPARED.value),
+            row = _select(conn, guid, company_id)
+            if row is None or row["state"] != S.PREPARED.value:
+                return False
+            if row["generation"] == 0 or not row["previous"]:
+                conn.execute(
+                    "DELETE FROM ledger WHERE invoice_guid = ? AND company_id = ?", (guid, company_id)
+                )
+                return True
+            previous = json.loads(row["previous"])
+            assignments = ", ".join(f"{k} = ?" for k in _SETTLED_FIELDS)
+            conn.execute(
+                f"UPDATE ledger SET {assignments}, previous = NULL, updated_at = ? WHERE invoice_guid = ? AND company_id = ?",
+                (*(previous[k] for k in _SETTLED_FIELDS), now, guid, company_id),
             )
-        return cur.rowcount > 0
+        return True
 
     def in_state(
         self, *states: LedgerState, company_id: int | None = None, limit: int | None = None

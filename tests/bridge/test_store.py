@@ -319,6 +319,62 @@ def test_discard_forgets_only_unsent_rows(store: Store, company: SendingCompany)
     assert store.ledger.get("inv-2", company.id) is not None
 
 
+def test_discarding_a_requeued_row_restores_the_send_it_replaced(
+    store: Store, company: SendingCompany
+) -> None:
+    """Delivered, put back into the transfer status, taken out again before the new send: the
+    ledger still knows the first send (uuid, Maventa id, channel); nothing is forgotten."""
+    first = store.ledger.prepare("inv-1", company.id, invoice_number="1001")
+    store.ledger.transition("inv-1", company.id, S.PREPARED, S.SENDING, count_attempt=True)
+    store.ledger.transition("inv-1", company.id, S.SENDING, S.SENT, maventa_invoice_id=first.send_uuid)
+    store.ledger.transition("inv-1", company.id, S.SENT, S.STATUS_PATCHED)
+    settled = store.ledger.transition(
+        "inv-1", company.id, S.STATUS_PATCHED, S.DELIVERED, delivery_state="DELIVERED", channel="EINVOICE"
+    )
+    again = store.ledger.requeue("inv-1", company.id, expected_generation=0)
+    assert (again.generation, again.state, again.maventa_invoice_id) == (1, S.PREPARED, None)
+    assert store.ledger.discard("inv-1", company.id) is True
+    back = store.ledger.get("inv-1", company.id)
+    assert back is not None
+    assert (
+        back.generation,
+        back.send_uuid,
+        back.state,
+        back.maventa_invoice_id,
+        back.channel,
+        back.attempts,
+    ) == (
+        0,
+        first.send_uuid,
+        S.DELIVERED,
+        first.send_uuid,
+        "EINVOICE",
+        settled.attempts,
+    )
+    assert store.ledger.discard("inv-1", company.id) is False  # settled rows are never discarded
+    # and a later put-back starts generation 1 again, with the same uuid as before
+    assert store.ledger.requeue("inv-1", company.id, expected_generation=0).send_uuid == again.send_uuid
+
+
+def test_a_store_of_schema_version_1_is_migrated(tmp_path: Path) -> None:
+    from bridge.store.db import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+    conn.commit()
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version() == SCHEMA_VERSION
+        c = s.companies.upsert(UNIT, name="Demo Oy", business_id="1234567-8")
+        s.ledger.prepare("inv-1", c.id)
+        s.ledger.transition("inv-1", c.id, S.PREPARED, S.FAILED, last_error="x")
+        s.ledger.transition("inv-1", c.id, S.FAILED, S.ERROR_PATCHED)
+        assert s.ledger.requeue("inv-1", c.id, expected_generation=0).generation == 1
+
+
 def test_queries_by_state_company_and_counts(store: Store, company: SendingCompany, clock: FakeClock) -> None:
     other = store.companies.upsert("unit-2", name="Toinen Oy", business_id="2345678-9")
     for i in range(4):

@@ -349,3 +349,34 @@ def test_crash_when_an_invoice_left_the_transfer_status_before_it_was_sent(w: Wo
     assert not w.maventa_invoices_for(pulled)
     problems = exactly_once_problems(w, tracked - {pulled})
     assert not problems, "\n".join(problems)
+
+
+def test_a_sent_invoice_put_back_and_taken_out_again_before_the_new_send_keeps_its_record(w: World) -> None:
+    """Delivered; the user puts it back into the transfer status and, while Severa's invoice reads
+    fail, takes it out again. The new send never happens and the ledger still records the first
+    one (its uuid is the one Maventa holds): nothing at Maventa is left unaccounted for."""
+    tracked = transfer_guids(w)
+    w.settle()
+    delivered = next(g for g in tracked if w.severa_status(g) == AFTER_TRANSFER)
+    first = w.ledger(delivered)
+    assert first is not None and first.state is S.DELIVERED
+    w.set_status(delivered, TO_TRANSFER)
+    w.severa_sim.add_fault(
+        {
+            "match": {"method": "GET", "path": "/rest-api/v1/invoices/*"},
+            "effect": {"type": "status", "status": 503},
+            "trigger": {"type": "next", "count": 4},
+        }
+    )
+    w.run_pass()  # picks it up (a new generation) but cannot read it to send it
+    requeued = w.ledger(delivered)
+    assert requeued is not None and (requeued.generation, requeued.state) == (1, S.PREPARED)
+    w.set_status(delivered, DRAFT)
+    w.severa_sim.faults.clear()
+    w.settle()
+    back = w.ledger(delivered)
+    assert back is not None
+    assert (back.generation, back.send_uuid, back.state) == (0, first.send_uuid, S.DELIVERED)
+    assert [i.id for i in w.maventa_invoices_for(delivered)] == [first.send_uuid]
+    problems = exactly_once_problems(w, tracked, user_moved={delivered})
+    assert not problems, "\n".join(problems)
