@@ -699,13 +699,13 @@ def _source_routes(
     def per_invoice(ctx: Ctx, invoiceGuid: str) -> Response:
         b = ctx.backend
         inv = b.get("invoices", invoiceGuid, "Invoice", "invoiceGuid")
-        items = [s for s in getattr(b.org, collection).values() if s.invoice_guid == inv.guid]
+        items = b.sources_of(collection, invoice_guid=inv.guid)
         return token_list(sim, _source_filter(segment, b, items), lambda s: render(b, s))
 
     def per_row(ctx: Ctx, invoiceRowGuid: str) -> Response:
         b = ctx.backend
         row = b.get("invoice_rows", invoiceRowGuid, "Invoice row", "invoiceRowGuid")
-        items = [s for s in getattr(b.org, collection).values() if s.invoice_row_guid == row.guid]
+        items = b.sources_of(collection, row_guid=row.guid)
         return token_list(sim, _source_filter(segment, b, items), lambda s: render(b, s))
 
     per_invoice.__name__ = f"invoice_{segment}"

@@ -69,6 +69,10 @@ class Backend:
         self.org = org
         self.now = now
         self.rng = rng or random.Random()
+        # (collection, row or invoice) -> source items; rebuilt when a collection was replaced or its
+        # size changed, dropped when an invoice is deleted (source items never change the row or
+        # invoice they belong to)
+        self._source_index: dict[tuple[str, str], tuple[dict[str, Any], int, dict[str, list[Any]]]] = {}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -327,6 +331,7 @@ class Backend:
         for coll in (self.org.work_hours, self.org.project_fees, self.org.travel_expenses):
             for key in [k for k, v in coll.items() if v.invoice_guid == guid]:
                 del coll[key]
+        self._source_index.clear()
         del self.org.invoices[guid]
 
     # ------------------------------------------------------------------ rows and their sources
@@ -470,6 +475,24 @@ class Backend:
         inv.audit.updated = when
         return row
 
+    def sources_of(
+        self, collection: str, *, row_guid: str | None = None, invoice_guid: str | None = None
+    ) -> list[Any]:
+        """The work hours / project fees / travel expenses (``collection``) behind one invoice row or
+        one invoice, in insertion order, without scanning the whole collection on every call."""
+        key_attr, key = (
+            ("invoice_row_guid", row_guid) if row_guid is not None else ("invoice_guid", invoice_guid)
+        )
+        items: dict[str, Any] = getattr(self.org, collection)
+        cached = self._source_index.get((collection, key_attr))
+        if cached is None or cached[0] is not items or cached[1] != len(items):
+            index: dict[str, list[Any]] = {}
+            for item in items.values():
+                index.setdefault(getattr(item, key_attr), []).append(item)
+            cached = (items, len(items), index)
+            self._source_index[(collection, key_attr)] = cached
+        return list(cached[2].get(str(key), []))
+
     def rows_of(self, inv: Invoice) -> list[InvoiceRow]:
         return [self.org.invoice_rows[g] for g in inv.row_guids if g in self.org.invoice_rows]
 
@@ -480,20 +503,20 @@ class Backend:
         if row.row_type == "Hours":
             codes = [
                 o.work_types[w.work_type_guid].code
-                for w in o.work_hours.values()
-                if w.invoice_row_guid == row.guid and w.work_type_guid in o.work_types
+                for w in self.sources_of("work_hours", row_guid=row.guid)
+                if w.work_type_guid in o.work_types
             ]
         elif row.row_type == "ProjectFees":
             codes = [
                 o.products[p.product_guid].code
-                for p in o.project_fees.values()
-                if p.invoice_row_guid == row.guid and p.product_guid in o.products
+                for p in self.sources_of("project_fees", row_guid=row.guid)
+                if p.product_guid in o.products
             ]
         elif row.row_type == "TravelExpenses":
             codes = [
                 o.travel_expense_types[t.travel_expense_type_guid].code
-                for t in o.travel_expenses.values()
-                if t.invoice_row_guid == row.guid and t.travel_expense_type_guid in o.travel_expense_types
+                for t in self.sources_of("travel_expenses", row_guid=row.guid)
+                if t.travel_expense_type_guid in o.travel_expense_types
             ]
         return list(dict.fromkeys(c for c in codes if c))
 
