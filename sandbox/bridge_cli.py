@@ -19,7 +19,8 @@ A business unit (liiketoimintayksikkö) is given by name or GUID with `--unit`.
 
 Configuration: the TOML file of `bridge.config` (`--config FILE`, else `$SEVERA_BRIDGE_CONFIG`,
 else `./bridge.toml` when it exists, else the defaults that point at the local sandbox). Secrets
-come from the file or the environment (see `bridge.config`); a Maventa user API key is read from an
+come from the file or the environment (see `bridge.config`); against simulators on this machine,
+credentials left unset are taken from their `GET /_sim/credentials` (`with_sandbox_credentials`); a Maventa user API key is read from an
 environment variable (`--api-key-env`) or standard input (`--api-key-stdin`), never from the
 command line, and is never printed (`status` says only whether one is stored).
 
@@ -322,7 +323,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     name = command_name(args)
     try:
-        with _bridge(args) as bridge:
+        with _bridge(args, err) as bridge:
             if args.bridge_command == "maventa":
                 return MAVENTA_ACTIONS[args.maventa_command](bridge, args, out, err)
             if args.bridge_command == "sync":
@@ -341,9 +342,64 @@ def cmd_bridge(args: argparse.Namespace) -> int:
         return 1
 
 
+def with_sandbox_credentials(config: Config, err: Console | None = None) -> Config:
+    """Fill in what the configuration leaves unset from the local sandbox's simulators.
+
+    Only for base URLs on this machine (127.0.0.1, ::1, localhost): the Severa client credentials
+    come from the Severa simulator's `GET /_sim/credentials` (its first, full-access client) and the
+    vendor API key from the Maventa simulator's. Anything set in the file or the environment wins;
+    a real service (any other host) is never asked, and an unreachable simulator changes nothing
+    (the command then says which setting is missing)."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    from bridge.config import Secret
+
+    def sim_credentials(base_url: str) -> dict[str, Any] | None:
+        parts = urlsplit(base_url)
+        if parts.hostname not in ("127.0.0.1", "::1", "localhost"):
+            return None
+        origin = f"{parts.scheme}://{parts.netloc}"
+        try:
+            answer = httpx.get(f"{origin}/_sim/credentials", timeout=2.0)
+            data = answer.json() if answer.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        if isinstance(data, dict):
+            if err is not None:
+                err.print(
+                    f"note: using the sandbox credentials of {origin} (GET /_sim/credentials)", markup=False
+                )
+            return data
+        return None
+
+    if config.severa.client_id is None and config.severa.client_secret is None:
+        data = sim_credentials(config.severa.base_url)
+        clients = data.get("clients") if data else None
+        if isinstance(clients, list) and clients and isinstance(clients[0], dict):
+            config = dataclasses.replace(
+                config,
+                severa=dataclasses.replace(
+                    config.severa,
+                    client_id=str(clients[0].get("client_id")),
+                    client_secret=Secret.of(str(clients[0].get("client_secret") or "")),
+                ),
+            )
+    if config.maventa.vendor_api_key is None:
+        data = sim_credentials(config.maventa.base_url)
+        keys = data.get("vendor_api_keys") if data else None
+        if isinstance(keys, list) and keys:
+            config = dataclasses.replace(
+                config, maventa=dataclasses.replace(config.maventa, vendor_api_key=Secret.of(str(keys[0])))
+            )
+    return config
+
+
 @contextmanager
-def _bridge(args: argparse.Namespace) -> Iterator[Bridge]:
-    config = load_config(resolve_config_path(args.config))
+def _bridge(args: argparse.Namespace, err: Console | None = None) -> Iterator[Bridge]:
+    config = with_sandbox_credentials(load_config(resolve_config_path(args.config)), err)
     bridge = build_bridge(config, severa_rate_limit=not args.no_rate_limit, policy=RETRY_POLICY)
     try:
         yield bridge

@@ -400,3 +400,40 @@ def test_any_unknown_unit_name_is_one_error_line(sandbox: Sandbox, unit: str) ->
     assume(unit.strip().lower() not in {"ranta oy", "hämäläinen ry oy", "konsultointi"})
     r = sandbox.run("maventa", "settings", "--unit", unit)
     assert "No business unit" in _one_error_line(r, "maventa settings")
+
+
+def test_without_credentials_the_local_sandbox_lends_its_own(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config with only the base URLs of local simulators: the Severa client and the vendor key
+    come from their `GET /_sim/credentials`, and the command says so on stderr."""
+    for var in ("SEVERA_CLIENT_ID", "SEVERA_CLIENT_SECRET", "MAVENTA_VENDOR_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    config = sandbox.tmp / "bare.toml"
+    config.write_text(
+        f'[severa]\nbase_url = "{sandbox.severa_url}/rest-api"\n\n[maventa]\nbase_url = "{sandbox.maventa_url}"\n',
+        encoding="utf-8",
+    )
+    result = sandbox.run("maventa", "status", "--unit", UNIT, config=config)
+    assert result.code == 0, result.err
+    assert "business ID (Y-tunnus)" in result.out and "2615835-9" in result.out
+    assert f"note: using the sandbox credentials of {sandbox.severa_url}" in result.err
+    assert f"note: using the sandbox credentials of {sandbox.maventa_url}" in result.err
+
+
+def test_a_service_elsewhere_is_never_asked_for_sandbox_credentials() -> None:
+    from bridge.config import Config, MaventaConfig, SeveraConfig
+
+    config = Config(
+        severa=SeveraConfig(base_url="https://api.severa.visma.com/rest-api"),
+        maventa=MaventaConfig(base_url="https://ax.maventa.com"),
+    )
+    assert bridge_cli.with_sandbox_credentials(config) == config
+
+
+def test_an_unreachable_local_sandbox_leaves_the_setting_missing(sandbox: Sandbox) -> None:
+    config = sandbox.tmp / "nothing-there.toml"
+    config.write_text('[severa]\nbase_url = "http://127.0.0.1:9/rest-api"\n', encoding="utf-8")
+    result = sandbox.run("maventa", "status", config=config)
+    assert result.code == 2
+    assert "client_id is not set" in result.err
