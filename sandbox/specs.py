@@ -23,7 +23,9 @@ VERSION = "19.0.1.0.0.15"
 MEMBER = "odoo/addons/account_edi_finvoice/static/schema/Finvoice3.0.xsd"
 XSD_NAME = "Finvoice3.0.xsd"
 XSD_SHA256 = "169d28a5918654e998b56535cedc4146b5f1ce54078e64bce3d9524aaca5c6ed"
-PYPI_JSON = f"https://pypi.org/pypi/{PACKAGE}/{VERSION}/json"
+# the project's JSON (every release's files): the per-version URL (`/{PACKAGE}/{VERSION}/json`)
+# answers 404 for some releases of this package, the project document lists them all
+PYPI_JSON = f"https://pypi.org/pypi/{PACKAGE}/json"
 MAX_WHEEL_BYTES = 50 * 1024 * 1024
 
 
@@ -55,9 +57,13 @@ def _wheel_url(client: httpx.Client) -> str:
     resp = client.get(PYPI_JSON)
     if resp.status_code != 200:
         raise SpecFetchError(f"PyPI answered {resp.status_code} for {PYPI_JSON}")
-    for item in resp.json().get("urls", []):
+    try:
+        files = resp.json().get("releases", {}).get(VERSION) or []
+    except (ValueError, AttributeError) as exc:
+        raise SpecFetchError(f"PyPI's answer for {PYPI_JSON} is not the project JSON: {exc}") from exc
+    for item in files:
         if item.get("packagetype") == "bdist_wheel" and str(item.get("url", "")).endswith(".whl"):
-            return str(item["url"])
+            return str(resp.url.join(str(item["url"])))  # a mirror may list it relative to the JSON
     raise SpecFetchError(f"no wheel listed for {PACKAGE}=={VERSION}")
 
 
