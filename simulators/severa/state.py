@@ -69,10 +69,6 @@ class Backend:
         self.org = org
         self.now = now
         self.rng = rng or random.Random()
-        # (collection, row or invoice) -> source items; rebuilt when a collection was replaced or its
-        # size changed, dropped when an invoice is deleted (source items never change the row or
-        # invoice they belong to)
-        self._source_index: dict[tuple[str, str], tuple[dict[str, Any], int, dict[str, list[Any]]]] = {}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -474,6 +470,17 @@ class Backend:
         inv.row_guids.append(row.guid)
         inv.audit.updated = when
         return row
+
+    @property
+    def _source_index(self) -> dict[tuple[str, str], tuple[dict[str, Any], int, dict[str, list[Any]]]]:
+        """(collection, row or invoice) -> source items, kept on the organisation (a Backend lives for
+        one request) outside its dataclass fields, so it is never exported. Rebuilt when a collection
+        was replaced or its size changed, dropped when an invoice is deleted (source items never
+        change the row or invoice they belong to)."""
+        index = self.org.__dict__.get("_sources_by_owner")
+        if index is None:
+            index = self.org.__dict__["_sources_by_owner"] = {}
+        return index
 
     def sources_of(
         self, collection: str, *, row_guid: str | None = None, invoice_guid: str | None = None
