@@ -270,6 +270,17 @@ class TransferEngine:
         except MaventaError as exc:
             if exc.retryable:
                 return self._defer(entry, str(exc), report)
+            if exc.earlier_maybe_delivered:
+                # an earlier try of this very POST may have reached Maventa before its answer was lost;
+                # the refusal may only be Maventa's answer to the repeated uuid: ask before failing
+                try:
+                    existing = self._client(company).find_invoice_by_uuid(entry.send_uuid)
+                except (TransportFailure, ServiceError) as lookup:
+                    return self._defer(
+                        entry, f"{_maventa_message(exc)}; the lookup by uuid failed: {lookup}", report
+                    )
+                if existing is not None:
+                    return self._arrived(entry, existing, report)
             return self._fail(entry, _maventa_message(exc), report)
         except (TransportFailure, ServiceError) as exc:
             return self._defer(entry, str(exc), report)

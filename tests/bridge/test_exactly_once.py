@@ -65,6 +65,9 @@ EFFECTS: list[dict[str, Any]] = [
     {"type": "reset"},
     {"type": "malformed"},
     {"type": "rate_limit", "retry_after": 1},
+    # a plain refusal; never "after processing" (a service that acts and then answers 400 would be
+    # lying): on a retry after a lost answer it plays a service refusing the repeated uuid
+    {"type": "status", "status": 400},
 ]
 MOVES = [DRAFT, TO_TRANSFER, AFTER_ERROR]
 
@@ -132,7 +135,7 @@ class ExactlyOnce(RuleBasedStateMachine):
         sim.add_fault(
             {
                 "match": match,
-                "effect": {**effect, "after_processing": after},
+                "effect": {**effect, "after_processing": after and effect.get("status") != 400},
                 "trigger": {"type": "next", "count": count},
             }
         )

@@ -380,3 +380,27 @@ def test_a_sent_invoice_put_back_and_taken_out_again_before_the_new_send_keeps_i
     assert [i.id for i in w.maventa_invoices_for(delivered)] == [first.send_uuid]
     problems = exactly_once_problems(w, tracked, user_moved={delivered})
     assert not problems, "\n".join(problems)
+
+
+def test_a_send_whose_answer_was_lost_and_whose_retry_is_refused_is_looked_up_not_failed(w: World) -> None:
+    """The first POST reaches Maventa but its answer is lost (503 after processing); the client's
+    retry with the same uuid is refused with a 400 (what the real service answers to a repeated uuid
+    is not documented). The invoice is at Maventa: the bridge asks by uuid and records it as sent,
+    never as a sending error."""
+    tracked = transfer_guids(w)
+    w.maventa_sim.add_fault(
+        {
+            "match": MAVENTA_SEND,
+            "effect": {"type": "status", "status": 503, "after_processing": True},
+            "trigger": {"type": "next", "count": 1},
+        }
+    )
+    w.maventa_sim.add_fault(
+        {
+            "match": MAVENTA_SEND,
+            "effect": {"type": "status", "status": 400},
+            "trigger": {"type": "next", "count": 1},
+        }
+    )
+    w.settle()
+    assert_exactly_once(w, tracked)

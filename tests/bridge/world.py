@@ -504,6 +504,9 @@ def exactly_once_problems(
             if check_status and status != AFTER_TRANSFER:
                 problems.append(f"{what}: Severa shows {status!r}, expected {AFTER_TRANSFER!r}")
         else:
+            if current is not None and current.status != "FAILED":
+                # an invoice Maventa holds and delivers (or will) must never be reported as failed
+                problems.append(f"{what}: in the error status, but Maventa shows its send {current.status}")
             if check_status and status != AFTER_ERROR:
                 problems.append(f"{what}: Severa shows {status!r}, expected {AFTER_ERROR!r}")
             errors = w.log_lines(guid, "ERROR")
