@@ -121,9 +121,22 @@ def test_serve_severa_port_zero_seed_and_rate_limit(
     rate_limit: int | None,
 ) -> None:
     """`serve severa --port 0 --seed 5 [--no-rate-limit]`: the printed URL is the real one (never
-    wrapped), the data come from seed 5, and the 10 requests/s limit is on unless switched off."""
-    from simulators.kit import ThreadedServer
+    wrapped), the data come from seed 5, and the 10 requests/s limit is on unless switched off.
 
+    The limiter's time is pinned (it reads real time, and a loaded machine cannot promise 12
+    requests within one real second): the burst all lands at one instant, so with the limit on the
+    11th and 12th calls are refused and a second later there is room again; with it off, none is."""
+    from simulators.kit import ThreadedServer
+    from simulators.severa.ratelimit import SlidingWindowLimiter
+
+    pinned = [1000.0]  # the limiter's "now", moved only by this test
+    real_hit = SlidingWindowLimiter.hit
+
+    def hit_at_pinned_time(self: SlidingWindowLimiter, key: str, now: float | None = None) -> int | None:
+        assert now is None  # the server leaves the time to the limiter (real time); here it is pinned
+        return real_hit(self, key, pinned[0])
+
+    monkeypatch.setattr(SlidingWindowLimiter, "hit", hit_at_pinned_time)
     probed: dict[str, object] = {}
 
     def serve_briefly(self: ThreadedServer) -> None:  # instead of blocking: serve, probe, then "Ctrl-C"
@@ -137,9 +150,13 @@ def test_serve_severa_port_zero_seed_and_rate_limit(
             probed["info"] = httpx.get(self.url + "/_sim", timeout=5).json()
             creds = httpx.get(self.url + "/_sim/credentials", timeout=5).json()["clients"][0]
             body = {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
-            probed["codes"] = [
-                httpx.post(api.group(1) + "/v1/token", json=body).status_code for _ in range(12)
-            ]
+            with httpx.Client(timeout=5) as http:
+                codes = [http.post(api.group(1) + "/v1/token", json=body).status_code for _ in range(12)]
+                pinned[0] += 0.5  # still inside the one-second window
+                codes.append(http.post(api.group(1) + "/v1/token", json=body).status_code)
+                pinned[0] += 0.5  # the burst has left the window
+                codes.append(http.post(api.group(1) + "/v1/token", json=body).status_code)
+            probed["codes"] = codes
         finally:
             self.stop()
         raise KeyboardInterrupt
@@ -156,6 +173,7 @@ def test_serve_severa_port_zero_seed_and_rate_limit(
         5,
         rate_limit,
     )
-    codes = probed["codes"]
-    assert isinstance(codes, list)
-    assert (429 in codes) is (rate_limit is not None) and codes[:10] == [200] * 10
+    if rate_limit is None:
+        assert probed["codes"] == [200] * 14
+    else:
+        assert probed["codes"] == [200] * 10 + [429, 429] + [429, 200]
