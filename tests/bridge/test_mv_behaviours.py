@@ -43,6 +43,7 @@ from simulators.severa import SeveraSimulator
 from tests.bridge.world import (
     AFTER_ERROR,
     AFTER_TRANSFER,
+    DRAFT,
     MAVENTA_ROOT,
     SEVERA_ROOT,
     TO_TRANSFER,
@@ -169,6 +170,38 @@ def maventa_invoice(w: World, number: int | str) -> Any:
     found = [i for i in w.maventa_invoices() if i.number == str(number)]
     assert len(found) == 1, f"expected one Maventa invoice number {number}, found {len(found)}"
     return found[0]
+
+
+def maventa_uploads(w: World) -> dict[str, dict[str, list[str]]]:
+    """The form fields of every invoice upload Maventa accepted (``POST /v1/invoices``, 201), by
+    send uuid, as Maventa's request journal recorded them (``GET /_sim/journal``): what Maventa
+    actually received, not what the bridge meant to send. ``disabled_routes[]`` and the repeated
+    ``disabled_routes`` style are both listed under ``disabled_routes``."""
+    resp = w.maventa_actor("GET", "/_sim/journal", params={"method": "POST", "path": "/v1/invoices"})
+    assert resp.status_code == 200, resp.text
+    uploads: dict[str, dict[str, list[str]]] = {}
+    for entry in resp.json()["entries"]:
+        if entry["path"] != "/v1/invoices" or entry["status"] != 201:
+            continue
+        body = str(entry["request_body"])
+        assert body.startswith("multipart: "), body
+        fields: dict[str, list[str]] = {}
+        for part in body.removeprefix("multipart: ").split("&"):
+            name, _, value = part.partition("=")
+            if name != "file":
+                fields.setdefault(name.removesuffix("[]"), []).append(value)
+        [uuid] = fields.pop("uuid")
+        assert uuid not in uploads, f"Maventa accepted two uploads with the uuid {uuid}"
+        uploads[uuid] = fields
+    return uploads
+
+
+def upload_of(w: World, number: int | str) -> dict[str, list[str]]:
+    """The form fields of the upload Maventa accepted for the current send of an invoice."""
+    uploads = maventa_uploads(w)
+    uuid = ledger(w, number).send_uuid
+    assert uuid in uploads, f"Maventa accepted no upload of invoice {number} (uuid {uuid})"
+    return uploads[uuid]
 
 
 def severa_invoice(w: World, number: int | str) -> dict[str, Any]:
@@ -594,6 +627,13 @@ def test_mv5_an_inactive_unit_does_not_send_the_other_units_invoices(w: World) -
 
 
 def test_mv5_a_unit_without_business_id_invoices_through_its_company(w: World) -> None:
+    """Konsultointi has no business ID: its invoice goes out under its company's (Ranta Oy's)
+    Maventa account and business ID. The one outcome is the error status: the demo draft of
+    Konsultointi is for demo customer 5 (Liukkonen Oy, kind "none" in the Severa preset: no
+    e-invoice address, no e-mail), so with no e-invoice address or e-mail Maventa's only route is
+    its print service, which a newly registered account (``ready``) has off: Maventa takes the
+    invoice, fails it with its "Print service is not enabled" message, and the bridge moves it to
+    the after-error status. (AFTER_TRANSFER here would mean the bridge lost a delivery error.)"""
     draft = w.invoice_guids_in("Luonnos", unit=KONSULTOINTI)[0]
     ready(w, RANTA, send_by_email=True)
     number = move_invoice(w, draft, TO_TRANSFER)
@@ -602,7 +642,13 @@ def test_mv5_a_unit_without_business_id_invoices_through_its_company(w: World) -
     sent = maventa_invoice(w, number)
     assert sent.company_id == w.companies[RANTA].maventa_company_uuid
     assert sent.sender["bid"] == RANTA_BID
-    assert w.severa_status_of(number) in (AFTER_TRANSFER, AFTER_ERROR)
+    assert ledger(w, number).company_id == w.companies[RANTA].id
+    # the transfer itself went through Ranta Oy's account; the delivery then fails at Maventa
+    customer = customer_of(w, number)
+    assert not customer.get("email") and not customer.get("eInvoiceAddress")
+    assert sent.status == "FAILED"
+    assert ledger(w, number).last_error == PRINT_NOT_ENABLED
+    assert w.severa_status_of(number) == AFTER_ERROR
 
 
 # ====================================================================== MV-6 send the original invoice PDF
@@ -741,6 +787,44 @@ def test_mv8_off_and_print_off_the_invoice_fails_with_maventas_message(w: World)
     assert entry.state is LedgerState.NOTIFIED and entry.last_error == PRINT_NOT_ENABLED
     assert w.severa_status_of(EMAIL_CUSTOMER) == AFTER_ERROR
     assert outbox(w, purpose="invoice") == []
+
+
+def test_mv8_on_maventa_receives_each_customers_email_as_recipient_email_and_no_disabled_route(
+    w: World,
+) -> None:
+    """MV-8 on ("Lähetä laskut sähköpostilla"): the upload itself names the customer's e-mail
+    (``recipient_email``), so Maventa can e-mail the invoice whatever the Finvoice carries, and no
+    route is switched off. A customer without an e-mail address gets no ``recipient_email``."""
+    ready(w, send_by_email=True)
+    drain(w)
+
+    for number in (EINVOICE_CUSTOMER, EMAIL_CUSTOMER):
+        email = customer_of(w, number)["email"]
+        assert email, f"the demo customer of invoice {number} has an e-mail address"
+        fields = upload_of(w, number)
+        assert fields.get("recipient_email") == [email], (number, fields)
+        assert "disabled_routes" not in fields, (number, fields)
+    assert not customer_of(w, PAPER_CUSTOMER).get("email")
+    paper = upload_of(w, PAPER_CUSTOMER)
+    assert "recipient_email" not in paper and "disabled_routes" not in paper
+    assert len(maventa_uploads(w)) == 3
+
+
+def test_mv8_off_every_upload_switches_the_email_route_off_and_names_no_email(w: World) -> None:
+    """MV-8 off ("Lähetä laskut sähköpostilla"): every upload carries ``disabled_routes[]=email`` (so
+    Maventa never e-mails, even to an address it finds in the invoice or its own data) and no
+    ``recipient_email``, whatever the customer has."""
+    ready(w, send_by_email=False)
+    drain(w)
+
+    uploads = maventa_uploads(w)
+    assert len(uploads) == 3
+    for number in (EINVOICE_CUSTOMER, EMAIL_CUSTOMER, PAPER_CUSTOMER):
+        fields = upload_of(w, number)
+        assert fields.get("disabled_routes") == ["email"], (number, fields)
+        assert "recipient_email" not in fields, (number, fields)
+    assert customer_of(w, EMAIL_CUSTOMER)["email"]  # the customer does have one
+    assert maventa_invoice(w, EMAIL_CUSTOMER).destination != "EMAIL"
 
 
 # ====================================================================== MV-9 notification address
@@ -902,6 +986,64 @@ def test_mv12_an_invoice_put_back_after_fixing_the_error_is_sent_again(w: World)
         "DELIVERED",
         "FAILED",
     ]
+
+
+def _invoice_for_a_customer_without_address(w: World, name: str) -> int:
+    """A customer card with no address at all (no billing address, so the invoice has no
+    receiver address either), an invoice for it drafted in Ranta Oy, and the user moving it into
+    the status to transfer; returns its number."""
+    backend = w.severa_sim.main
+    with w.severa_sim.lock:
+        customer = backend.add_customer(name, email="laskut@osoitteeton.fi", address=None)
+        product = next(iter(backend.org.products.values()))
+        draft = backend.create_invoice(
+            customer.guid,
+            status=DRAFT,
+            business_unit_guid=w.unit_guid(RANTA),
+            when=w.severa_sim.clock.now(),
+            rows=[{"kind": "fee", "ref": product.code, "quantity": 2.0}],
+        )
+    return move_invoice(w, str(draft.guid), TO_TRANSFER)
+
+
+def test_mv12_an_invoice_that_cannot_become_a_finvoice_gets_the_error_status_log_and_one_mail(
+    wm: World,
+) -> None:
+    """The Finvoice builder refuses an invoice whose customer has no billing address: nothing goes
+    to Maventa, the invoice gets the after-error status, the transfer log has one ERROR line with
+    the builder's own per-field message, and the notification address gets one e-mail about it."""
+    ready(wm, send_by_email=True, notification_email="virheet@ranta.fi")
+    number = _invoice_for_a_customer_without_address(wm, "Osoitteeton Oy")
+    assert customer_of(wm, number).get("email") == "laskut@osoitteeton.fi"
+    assert wm.severa.list_customer_addresses(str(severa_invoice(wm, number)["customer"]["guid"])) == []
+    drain(wm)
+    drain(wm)  # more passes change nothing
+
+    problem = (
+        "Customer 'Osoitteeton Oy' has no billing address (laskutusosoite); add one on the customer card "
+        "and mark it as the billing address."
+    )
+    assert wm.severa_status_of(number) == AFTER_ERROR
+    entry = ledger(wm, number)
+    assert entry.state is LedgerState.NOTIFIED and entry.last_error == problem
+    errors = [
+        e for e in wm.store.log.entries(level=LogLevel.ERROR, limit=None) if e.invoice_number == str(number)
+    ]
+    assert [e.message for e in errors] == [f"Invoice {number}: sending to Maventa failed: {problem}"]
+    # never sent: Maventa holds no such invoice and accepted no upload for it
+    assert [i for i in wm.maventa_invoices() if i.number == str(number)] == []
+    assert entry.send_uuid not in maventa_uploads(wm)
+    assert wm.mailbox is not None
+    mails = [m for m in wm.mailbox.find(to="virheet@ranta.fi") if str(number) in m.subject]
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail.subject.startswith(
+        f"Laskun {number} lähetys epäonnistui / Sending invoice {number} failed: Customer 'Osoitteeton Oy'"
+    )
+    assert f"Invoice:     {number}" in mail.text and "Customer:    Osoitteeton Oy" in mail.text
+    assert f"Error:       {problem}" in mail.text
+    assert f'The invoice was moved to the status "{AFTER_ERROR}"' in mail.text
+    assert f"Invoice {number}: notification sent to virheet@ranta.fi" in log_texts(wm)
 
 
 # ====================================================================== MV-13 activation
