@@ -384,8 +384,8 @@ class _Parser:
                 bad('one of "none", "starttls", "ssl"')
             return v
         if kind == "pos_float":
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                bad("a number of seconds greater than 0")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 86_400:
+                bad("a number of seconds greater than 0 and at most 86400 (a day)")
             return float(v)
         if kind == "path":
             if not isinstance(v, str) or not v.strip():

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bridge.config import Config, ConfigError, load_config
@@ -224,7 +225,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     unit_arg(p)
     p.add_argument("--approver", required=True, help="e-mail of the person with the right to sign")
     p.add_argument("--also", help="a second e-mail address for the request")
-    p.add_argument("--language", default="FI", help="language of the request: FI, EN or SV (default FI)")
+    p.add_argument(
+        "--language",
+        default="FI",
+        help="language of the invitation: FI, SE (Swedish), EN, NO, NL or BE (default FI)",
+    )
 
     p = mv.add_parser("status", help="the registered companies and their state (refreshed from Maventa)")
     unit_arg(p, required=False)
@@ -303,8 +308,10 @@ def _non_negative_float(value: str) -> float:
         x = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
-    if not x >= 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds 0 or more, got {value!r}")
+    if not 0 <= x <= 86_400:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds from 0 to 86400 (a day), got {value!r}"
+        )
     return x
 
 
@@ -487,7 +494,8 @@ def _yes(flag: bool) -> str:
 
 def _company_table(c: SendingCompany) -> Table:
     s = c.settings
-    table = Table(title=f"{c.name}", title_justify="left", show_header=False, box=None, pad_edge=False)
+    # names come from Severa: "[x]" in them is text, not Rich markup
+    table = Table(title=escape(c.name), title_justify="left", show_header=False, box=None, pad_edge=False)
     table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     rows = [
@@ -508,7 +516,7 @@ def _company_table(c: SendingCompany) -> Table:
         ("status after error", s.status_after_error.name if s.status_after_error else "-"),
     ]
     for field_name, value in rows:
-        table.add_row(field_name, value)
+        table.add_row(field_name, escape(value))
     return table
 
 

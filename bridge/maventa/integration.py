@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.errors import BridgeError, MaventaError, ServiceError, TransportFailure
-from bridge.maventa.client import MaventaClient
+from bridge.maventa.client import LOCALES, MaventaClient
 from bridge.severa.client import SeveraClient
 from bridge.store import (
     AuthState,
@@ -190,8 +190,20 @@ class MaventaIntegration:
                 f"The organisation's {', '.join(missing)} is missing in Severa "
                 "(Asetukset > Organisaation tiedot); Maventa needs it to register the company"
             )
+        kept = (
+            company.maventa_api_key.reveal()
+            if company.registration_state is RegistrationState.USER_CREATED and company.maventa_api_key
+            else None
+        )
         try:
-            key = self.maventa.create_user(email, person.get("firstName"), person.get("lastName"))
+            key = kept or self.maventa.create_user(email, person.get("firstName"), person.get("lastName"))
+            if key and not kept:  # keep the new user's key at once: a failure below must not lose it
+                company = self.store.companies.set_credentials(
+                    company.id,
+                    company_uuid=None,
+                    api_key=key,
+                    registration_state=RegistrationState.USER_CREATED,
+                )
             company_uuid = None
             if key:  # without a key nobody can create the company through the API (MV-2)
                 bid = company.business_id or ""
@@ -207,8 +219,14 @@ class MaventaIntegration:
                     email=email,
                 )
         except MaventaError as exc:
-            self._log(company, LogLevel.ERROR, f"Registration to Maventa failed: {exc.message}")
-            raise IntegrationError(f"Registration to Maventa failed: {exc.message}") from exc
+            message = f"Registration to Maventa failed: {exc.message}"
+            if company.registration_state is RegistrationState.USER_CREATED:
+                message += (
+                    ". The Maventa user was created and its API key is kept: correct the problem and "
+                    "register again, or connect an existing Maventa company"
+                )
+            self._log(company, LogLevel.ERROR, message)
+            raise IntegrationError(message) from exc
         except (ServiceError, TransportFailure) as exc:
             raise IntegrationError(f"Registration to Maventa failed, try again: {exc}") from exc
         state = RegistrationState.REGISTERED if key else RegistrationState.KEY_MISSING
@@ -300,6 +318,12 @@ class MaventaIntegration:
         if not approver_email:
             raise IntegrationError("Choose the approver (a person with the right to sign) and their e-mail")
         emails = [approver_email] + ([extra_email] if extra_email else [])
+        bad = [e for e in emails if not _is_email(e)]
+        if bad:  # checked before anything is sent: never half a request
+            raise IntegrationError(f"{', '.join(repr(e) for e in bad)} is not an e-mail address")
+        if locale.upper() not in LOCALES:
+            raise IntegrationError(f"The language must be one of {', '.join(LOCALES)}, not {locale!r}")
+        locale = locale.upper()
         client = self.client_for(company)
         try:
             for email in emails:
@@ -364,7 +388,7 @@ class MaventaIntegration:
         """Save the settings; statuses by name or GUID, and they must exist in Severa."""
         company = self.refresh(unit) if self.company(unit).has_credentials else self.company(unit)
         self._require_verified(company, "the settings")
-        if notification_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", notification_email):
+        if notification_email and not _is_email(notification_email):
             raise IntegrationError(f"Notification address {notification_email!r} is not an e-mail address")
         statuses = self.statuses()
         to_transfer = self._status(status_to_transfer, "Status to transfer", statuses)
@@ -431,3 +455,8 @@ class MaventaIntegration:
 
     def _log(self, company: SendingCompany, level: LogLevel, message: str) -> None:
         self.store.log.add(message, level=level, company_id=company.id)
+
+
+def _is_email(text: str) -> bool:
+    """A plausible e-mail address (one @, a dot in the domain, no spaces); Maventa checks the rest."""
+    return re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text) is not None

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import BridgeError, MaventaError, ServiceError, TransportFailure
+from bridge.errors import BridgeError, MaventaError, ServiceError, SeveraError, TransportFailure
 from bridge.finvoice import (
     BankAccount,
     FinvoiceBuildError,
@@ -113,6 +113,7 @@ class TransferEngine:
     def run_once(self) -> PassReport:
         report = PassReport()
         self._sellers.clear()
+        self._clients.clear()  # credentials may have changed since the last pass (`maventa connect`)
         companies = {
             c.id: c
             for c in self.store.companies.all(active=True, severa_organization=self.integration.organization)
@@ -206,7 +207,20 @@ class TransferEngine:
         )
 
     def _prepared(self, company: SendingCompany, entry: LedgerEntry, report: PassReport) -> LedgerEntry:
-        invoice = self.severa.get_invoice(entry.invoice_guid)
+        try:
+            invoice = self.severa.get_invoice(entry.invoice_guid)
+        except SeveraError as exc:
+            if exc.status != 404:
+                raise
+            self.store.ledger.discard(entry.invoice_guid, entry.company_id)  # deleted before it was sent
+            self.store.log.add(
+                f"Invoice {entry.invoice_number or entry.invoice_guid} was deleted in Severa before it was sent",
+                level=LogLevel.WARNING,
+                company_id=company.id,
+                invoice_guid=entry.invoice_guid,
+                invoice_number=entry.invoice_number,
+            )
+            return entry
         wanted = company.settings.status_to_transfer
         if wanted is None or str(invoice["status"]["guid"]).lower() != wanted.guid.lower():
             self.store.ledger.discard(
@@ -302,6 +316,7 @@ class TransferEngine:
             S.SENT,
             maventa_invoice_id=str(answer.get("id") or entry.send_uuid),
             delivery_state=str(answer.get("status") or "PENDING"),
+            last_error=None,  # an earlier try's transport error is history now
             log=LogDraft(
                 LogLevel.INFO, f"Invoice {entry.invoice_number or entry.invoice_guid} sent to Maventa"
             ),
@@ -314,7 +329,7 @@ class TransferEngine:
             return self._fail(entry, _delivery_error(invoice), report)
         after = company.settings.status_after_transfer
         if after is not None:
-            self.severa.set_invoice_status(entry.invoice_guid, after.guid)
+            self._set_status(company, entry, after.guid)
         report.status_patched += 1
         return self.store.ledger.transition(entry.invoice_guid, entry.company_id, S.SENT, S.STATUS_PATCHED)
 
@@ -354,9 +369,26 @@ class TransferEngine:
     def _failed(self, company: SendingCompany, entry: LedgerEntry, report: PassReport) -> LedgerEntry:
         after = company.settings.status_after_error
         if after is not None:
-            self.severa.set_invoice_status(entry.invoice_guid, after.guid)
+            self._set_status(company, entry, after.guid)
         report.error_patched += 1
         return self.store.ledger.transition(entry.invoice_guid, entry.company_id, S.FAILED, S.ERROR_PATCHED)
+
+    def _set_status(self, company: SendingCompany, entry: LedgerEntry, status_guid: str) -> None:
+        """PATCH the invoice's Severa status; an invoice deleted in Severa meanwhile has no status to
+        set: say so in the transfer log and go on (the Maventa side is still followed)."""
+        try:
+            self.severa.set_invoice_status(entry.invoice_guid, status_guid)
+        except SeveraError as exc:
+            if exc.status != 404:
+                raise
+            self.store.log.add(
+                f"Invoice {entry.invoice_number or entry.invoice_guid} is no longer in Severa; its status "
+                "could not be changed",
+                level=LogLevel.WARNING,
+                company_id=company.id,
+                invoice_guid=entry.invoice_guid,
+                invoice_number=entry.invoice_number,
+            )
 
     def _notify(self, company: SendingCompany, entry: LedgerEntry, report: PassReport) -> LedgerEntry:
         address = company.settings.notification_email
@@ -379,12 +411,16 @@ class TransferEngine:
             )
             if not result.ok:
                 self._notify_attempts[key] = self._notify_attempts.get(key, 0) + 1
+                problem = f"Invoice {entry.invoice_number}: the notification to {address} could not be sent: {result.error}"
+                report.problems.append(problem)  # `sync --once` exits non-zero: a scheduler notices
                 if self._notify_attempts[key] < self.max_notify_attempts:
                     report.retries_deferred += 1
                     return entry
                 note = f"the notification to {address} could not be sent: {result.error}"
             else:
                 note = f"notification sent to {address}"
+        elif address:
+            note = f"no notification was sent to {address}: e-mail (SMTP) is not configured for the bridge"
         else:
             note = "no notification address is set"
         report.notified += 1

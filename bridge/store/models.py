@@ -22,6 +22,9 @@ class RegistrationState(StrEnum):
     REGISTERED = "REGISTERED"  # MV-1: registered by the bridge, UUID and user API key stored
     KEY_MISSING = "KEY_MISSING"  # MV-2: Maventa returned no key; the user must copy it from Maventa
     CONNECTED = "CONNECTED"  # MV-4: an existing account connected with key + UUID
+    # MV-1 half done: Maventa created the user (its key is stored) but not the company; registering
+    # again reuses the key instead of losing it to a second "user exists" answer (MV-2)
+    USER_CREATED = "USER_CREATED"
 
 
 class AuthState(StrEnum):

@@ -437,3 +437,38 @@ def test_an_unreachable_local_sandbox_leaves_the_setting_missing(sandbox: Sandbo
     result = sandbox.run("maventa", "status", config=config)
     assert result.code == 2
     assert "client_id is not set" in result.err
+
+
+def test_names_from_severa_are_shown_as_text_never_as_markup() -> None:
+    from rich.console import Console
+
+    from bridge.store import Store
+
+    with Store(":memory:") as store:
+        company = store.companies.upsert("unit-1", name="Oy [/] Ab [bold]x[/bold]", business_id="1234567-1")
+        console = Console(record=True, width=120)
+        console.print(bridge_cli._company_table(company))
+        text = console.export_text()
+    assert "Oy [/] Ab [bold]x[/bold]" in text
+
+
+@pytest.mark.parametrize("interval", ["1e300", "inf", "nan", "-1"])
+def test_an_absurd_interval_is_a_usage_error(
+    sandbox: Sandbox, interval: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.write_config()
+    with pytest.raises(SystemExit) as exc:
+        sandbox.run("run", "--interval", interval)
+    assert exc.value.code == 2
+    assert "seconds from 0 to 86400" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["1e300", "inf"])
+def test_an_absurd_poll_interval_in_the_config_is_one_clear_line(sandbox: Sandbox, value: str) -> None:
+    config = sandbox.write_config()
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("poll_interval = 0.01", f"poll_interval = {value}")
+    )
+    result = sandbox.run("run", "--passes", "1", config=config)
+    assert result.code == 2
+    assert "poll_interval: expected a number of seconds greater than 0 and at most 86400" in result.err
