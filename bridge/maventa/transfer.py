@@ -106,6 +106,7 @@ class TransferEngine:
         self.max_notify_attempts = max_notify_attempts
         self.now = now
         self._sellers: dict[int, SellerParty] = {}
+        self._customers: dict[str, Json] = {}  # within one pass: the document and the routing share it
         self._clients: dict[int, MaventaClient] = {}
         self._notify_attempts: dict[tuple[str, int], int] = {}
 
@@ -113,6 +114,7 @@ class TransferEngine:
     def run_once(self) -> PassReport:
         report = PassReport()
         self._sellers.clear()
+        self._customers.clear()
         self._clients.clear()  # credentials may have changed since the last pass (`maventa connect`)
         companies = {
             c.id: c
@@ -446,7 +448,10 @@ class TransferEngine:
     # ------------------------------------------------------------------ the document
     def _customer(self, invoice: Json) -> Json:
         ref = invoice.get("billingCustomer") or invoice.get("customer") or {}
-        return self.severa.get_customer(str(ref["guid"]))
+        guid = str(ref["guid"])
+        if guid not in self._customers:
+            self._customers[guid] = self.severa.get_customer(guid)
+        return self._customers[guid]
 
     def _document(self, company: SendingCompany, entry: LedgerEntry, invoice: Json) -> Any:
         rows = list(self.severa.iter_invoice_rows(entry.invoice_guid))
