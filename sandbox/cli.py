@@ -20,8 +20,8 @@ from rich.console import Console
 from sandbox.services import SERVICES
 from simulators.kit import ControlError
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # commands and paths never broken mid-line
+out = Console(highlight=False, soft_wrap=True)
 
 
 class CliError(Exception):

@@ -128,7 +128,7 @@ def parse_message(
         subject=_header(parsed, "Subject"),
         from_header=_header(parsed, "From"),
         to_header=_header(parsed, "To"),
-        message_id=_header(parsed, "Message-ID") or None,
+        message_id=_header(parsed, "Message-ID").strip() or None,  # an identifier: folding is not part of it
         text=text,
         html=html,
         headers=[[k, _str(v)] for k, v in parsed.items()],
@@ -145,7 +145,7 @@ def _header(msg: EmailMessage, name: str) -> str:
         value = msg.get(name)
     except (ValueError, IndexError, TypeError):
         return ""
-    return _str(value).strip(" \t\r\n") if value is not None else ""
+    return _str(value) if value is not None else ""  # as a reader of the very bytes would see it
 
 
 def _str(value: Any) -> str:

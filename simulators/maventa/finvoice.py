@@ -535,6 +535,17 @@ def structural_errors(root: etree._Element) -> list[str]:
     for el in fv.iter():
         if not isinstance(el.tag, str):
             continue
+        parent = el.getparent()
+        if parent is not None and isinstance(parent.tag, str) and _name(parent) in LENGTHS:
+            out.append(
+                f"The element '{_name(parent)}' cannot contain child element '{_name(el)}' because the "
+                "parent element's content type is text only."
+            )
+        if el.tag.startswith("{"):  # Finvoice has no namespace: XInclude, foreign markup, ...
+            out.append(
+                f"The element '{_name(el)}' in namespace '{el.tag[1:].split('}')[0]}' is not expected."
+            )
+            continue
         model = MODELS.get(_name(el))
         if model is not None:
             _check_sequence(el, model, out)

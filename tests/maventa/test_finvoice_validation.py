@@ -135,3 +135,20 @@ def test_find_xsd_rejects_a_tampered_copy(tmp_path: Path) -> None:
     info = finvoice.find_xsd(bad)
     assert info.status == "rejected" and "sha256" in info.reason
     assert finvoice.find_xsd(tmp_path / "nothing.xsd").status == "missing"
+
+
+def test_without_the_xsd_foreign_markup_and_children_of_text_elements_are_refused() -> None:
+    """An XInclude (or any namespaced element) and an element inside a text-only element are caught
+    by the structural layer, with the wording of the schema validator, when no XSD is at hand."""
+    root = build_tree(FinvoiceSpec())
+    name = root.find("BuyerPartyDetails/BuyerOrganisationName")
+    assert name is not None
+    name.text = None
+    etree.SubElement(name, "{http://www.w3.org/2001/XInclude}include", href="file:///etc/passwd")
+    findings = finvoice.structural_errors(root)
+    assert "The element 'include' in namespace 'http://www.w3.org/2001/XInclude' is not expected." in findings
+    assert (
+        "The element 'BuyerOrganisationName' cannot contain child element 'include' because the parent "
+        "element's content type is text only." in findings
+    )
+    assert finvoice.structural_errors(build_tree(FinvoiceSpec())) == []
