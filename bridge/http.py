@@ -1,6 +1,6 @@
 """The shared HTTP policy of the bridge: retries, backoff, ``Retry-After``, rate limit.
 
-Both service clients (``bridge.severa.SeveraClient``, ``bridge.maventa.MaventaClient``)
+Both service clients (``bridge.severa.SeveraClient``, ``bridge.connectors.maventa.MaventaClient``)
 send every request through one ``ServiceHttp``. It owns:
 
 * **Retries** (``RetryPolicy``): exponential backoff with *full jitter*

@@ -55,9 +55,9 @@ from bridge.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from bridge.http import RetryPolicy
-    from bridge.maventa import MaventaClient
-    from bridge.maventa.integration import MaventaIntegration
-    from bridge.maventa.transfer import PassReport, TransferEngine
+    from bridge.connectors.maventa import MaventaClient
+    from bridge.connectors.maventa.integration import MaventaIntegration
+    from bridge.connectors.maventa.transfer import PassReport, TransferEngine
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import SendingCompany, Store
@@ -119,9 +119,9 @@ def build_bridge(
     XSD to validate every invoice against before sending; by default the official one is used when
     `sandbox.specs` finds it (`find_xsd=False` to skip).
     """
-    from bridge.maventa import MaventaClient
-    from bridge.maventa.integration import MaventaIntegration
-    from bridge.maventa.transfer import TransferEngine
+    from bridge.connectors.maventa import MaventaClient
+    from bridge.connectors.maventa.integration import MaventaIntegration
+    from bridge.connectors.maventa.transfer import TransferEngine
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import Store

@@ -207,9 +207,9 @@ def chapter_severa(n: Narrator) -> None:
 def chapter_maventa(n: Narrator) -> None:
     from bridge.config import SmtpSettings
     from bridge.http import RetryPolicy
-    from bridge.maventa import MaventaClient
-    from bridge.maventa.integration import IntegrationError, MaventaIntegration
-    from bridge.maventa.transfer import TransferEngine
+    from bridge.connectors.maventa import MaventaClient
+    from bridge.connectors.maventa.integration import IntegrationError, MaventaIntegration
+    from bridge.connectors.maventa.transfer import TransferEngine
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import Store

@@ -16,7 +16,7 @@ import pytest
 
 from bridge.errors import MaventaError
 from bridge.http import RetryPolicy
-from bridge.maventa import MaventaClient
+from bridge.connectors.maventa import MaventaClient
 from bridge.severa import SeveraClient
 from tests.bridge.http_fakes import FakeClock
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from bridge.config import SmtpSettings
-from bridge.maventa.integration import IntegrationError
-from bridge.maventa.transfer import TransferEngine
+from bridge.connectors.maventa.integration import IntegrationError
+from bridge.connectors.maventa.transfer import TransferEngine
 from bridge.notify import Notifier
 from bridge.store import LedgerState, LogLevel
 

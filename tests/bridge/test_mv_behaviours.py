@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from bridge.config import SmtpSettings
-from bridge.maventa import MaventaClient
-from bridge.maventa.integration import SENT_FLAG_ERROR, IntegrationError, MaventaIntegration
-from bridge.maventa.transfer import TransferEngine
+from bridge.connectors.maventa import MaventaClient
+from bridge.connectors.maventa.integration import SENT_FLAG_ERROR, IntegrationError, MaventaIntegration
+from bridge.connectors.maventa.transfer import TransferEngine
 from bridge.notify import Notifier
 from bridge.severa import SeveraClient
 from bridge.store import (

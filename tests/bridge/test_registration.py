@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bridge.maventa.integration import IntegrationError
+from bridge.connectors.maventa.integration import IntegrationError
 from bridge.store import RegistrationState
 
 from .world import World, world

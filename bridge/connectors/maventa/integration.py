@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.errors import BridgeError, MaventaError, ServiceError, TransportFailure
-from bridge.maventa.client import LOCALES, MaventaClient
+from bridge.connectors.maventa.client import LOCALES, MaventaClient
 from bridge.severa.client import SeveraClient
 from bridge.store import (
     AuthState,

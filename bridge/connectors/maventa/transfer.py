@@ -37,8 +37,8 @@ from bridge.finvoice import (
     package_invoice,
     validate_against_xsd,
 )
-from bridge.maventa.client import MaventaClient
-from bridge.maventa.integration import MaventaIntegration, normalize_business_id
+from bridge.connectors.maventa.client import MaventaClient
+from bridge.connectors.maventa.integration import MaventaIntegration, normalize_business_id
 from bridge.notify import Notifier, SendingError
 from bridge.store import (
     REQUEUEABLE_STATES,

@@ -1,5 +1,0 @@
-"""Maventa (AutoXChange) side of the bridge: the REST API client (``bridge.maventa.client``)."""
-
-from bridge.maventa.client import DEFAULT_SCOPE, INVOICE_FORMATS, ROUTES, JsonObject, MaventaClient
-
-__all__ = ["DEFAULT_SCOPE", "INVOICE_FORMATS", "ROUTES", "JsonObject", "MaventaClient"]
