@@ -54,10 +54,10 @@ from rich.table import Table
 from bridge.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
-    from bridge.http import RetryPolicy
     from bridge.connectors.maventa import MaventaClient
     from bridge.connectors.maventa.integration import MaventaIntegration
     from bridge.connectors.maventa.transfer import PassReport, TransferEngine
+    from bridge.http import RetryPolicy
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import SendingCompany, Store

@@ -206,10 +206,10 @@ def chapter_severa(n: Narrator) -> None:
 # --------------------------------------------------------------------------------- chapter 2
 def chapter_maventa(n: Narrator) -> None:
     from bridge.config import SmtpSettings
-    from bridge.http import RetryPolicy
     from bridge.connectors.maventa import MaventaClient
     from bridge.connectors.maventa.integration import IntegrationError, MaventaIntegration
     from bridge.connectors.maventa.transfer import TransferEngine
+    from bridge.http import RetryPolicy
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import Store

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from bridge.connectors.maventa import MaventaClient
 from bridge.errors import MaventaError
 from bridge.http import RetryPolicy
-from bridge.connectors.maventa import MaventaClient
 from bridge.severa import SeveraClient
 from tests.bridge.http_fakes import FakeClock
 

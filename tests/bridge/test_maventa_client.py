@@ -16,9 +16,9 @@ from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.connectors.maventa import MaventaClient
 from bridge.errors import ConfigurationError, MaventaError, MaventaMalformedResponse, TransportFailure
 from bridge.http import RetryPolicy
-from bridge.connectors.maventa import MaventaClient
 from tests.bridge.http_fakes import FakeClock, Recorder
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=5, max_total=30)

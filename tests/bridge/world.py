@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.config import SmtpSettings
-from bridge.http import RetryPolicy
 from bridge.connectors.maventa import MaventaClient
 from bridge.connectors.maventa.integration import MaventaIntegration
 from bridge.connectors.maventa.transfer import PassReport, TransferEngine
+from bridge.http import RetryPolicy
 from bridge.notify import Notifier
 from bridge.severa import SeveraClient
 from bridge.store import LedgerEntry, LedgerState, SendingCompany, Store

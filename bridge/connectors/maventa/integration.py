@@ -36,8 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.errors import BridgeError, MaventaError, ServiceError, TransportFailure
 from bridge.connectors.maventa.client import LOCALES, MaventaClient
+from bridge.errors import BridgeError, MaventaError, ServiceError, TransportFailure
 from bridge.severa.client import SeveraClient
 from bridge.store import (
     AuthState,

@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bridge.connectors.maventa.client import MaventaClient
+from bridge.connectors.maventa.integration import MaventaIntegration, normalize_business_id
 from bridge.errors import BridgeError, MaventaError, ServiceError, SeveraError, TransportFailure
 from bridge.finvoice import (
     BankAccount,
@@ -37,8 +39,6 @@ from bridge.finvoice import (
     package_invoice,
     validate_against_xsd,
 )
-from bridge.connectors.maventa.client import MaventaClient
-from bridge.connectors.maventa.integration import MaventaIntegration, normalize_business_id
 from bridge.notify import Notifier, SendingError
 from bridge.store import (
     REQUEUEABLE_STATES,
