@@ -49,6 +49,7 @@ class SendingError:
     occurred_at: datetime | None = None
     send_uuid: str | None = None  # the ledger's send uuid; makes the Message-ID deterministic
     status_after_error: str | None = None  # name of the Severa status the invoice was moved to
+    target: str = "Maventa"  # where the invoice was going: "Maventa" or "Maestro"
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def build_error_message(
     customer = _one_line(err.customer_name or "") or "-"
     company = _one_line(err.company_name) or "-"
     stamp = when.strftime("%Y-%m-%d %H:%M UTC")
+    target = _one_line(err.target) or "Maventa"
     status_fi = f'Lasku on siirretty tilaan "{err.status_after_error}".\n' if err.status_after_error else ""
     status_en = (
         f'The invoice was moved to the status "{err.status_after_error}".\n' if err.status_after_error else ""
@@ -100,7 +102,7 @@ def build_error_message(
     msg.set_content(
         f"""Hei,
 
-laskun lähetys Maventaan epäonnistui.
+laskun lähetys {_into(target)} epäonnistui.
 
 Yritys:      {company}
 Lasku:       {number}
@@ -113,7 +115,7 @@ lähetetään uudelleen. Siirtoloki näyttää kaikki siirrot.
 
 -- English --
 
-Sending an invoice to Maventa failed.
+Sending an invoice to {target} failed.
 
 Company:     {company}
 Invoice:     {number}
@@ -124,10 +126,15 @@ Error:       {err.error}
 {status_en}Fix the problem in Severa and put the invoice back into the status to transfer to send
 it again. The transfer log shows every transfer.
 
-Severa–Maventa bridge (this message was sent automatically)
+Severa–{target} bridge (this message was sent automatically)
 """
     )
     return msg
+
+
+def _into(target: str) -> str:
+    """The Finnish illative of the target's name ("Maventaan", "Maestroon")."""
+    return {"Maventa": "Maventaan", "Maestro": "Maestroon"}.get(target, target)
 
 
 SmtpFactory = Callable[[SmtpSettings], smtplib.SMTP]

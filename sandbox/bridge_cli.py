@@ -56,11 +56,11 @@ from bridge.config import Config, ConfigError, load_config
 if TYPE_CHECKING:
     from bridge.connectors.maventa import MaventaClient
     from bridge.connectors.maventa.integration import MaventaIntegration
-    from bridge.connectors.maventa.transfer import PassReport, TransferEngine
     from bridge.http import RetryPolicy
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import SendingCompany, Store
+    from bridge.transfer import PassReport, TransferEngine
 
 __all__ = ["CONFIG_ENV", "Bridge", "add_parser", "build_bridge", "cmd_bridge", "resolve_config_path"]
 
@@ -120,11 +120,12 @@ def build_bridge(
     `sandbox.specs` finds it (`find_xsd=False` to skip).
     """
     from bridge.connectors.maventa import MaventaClient
+    from bridge.connectors.maventa.connector import MaventaConnector
     from bridge.connectors.maventa.integration import MaventaIntegration
-    from bridge.connectors.maventa.transfer import TransferEngine
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import Store
+    from bridge.transfer import TransferEngine
 
     where = f" in {config.source}" if config.source else ""
     sev, mav = config.severa, config.maventa
@@ -165,7 +166,9 @@ def build_bridge(
         xsd_path = find_finvoice_xsd()
     integration = MaventaIntegration(severa, maventa, store)
     notifier = Notifier(config.smtp)
-    engine = TransferEngine(integration, notifier=notifier, xsd_path=xsd_path)
+    engine = TransferEngine(
+        severa, store, [MaventaConnector(integration, xsd_path=xsd_path)], notifier=notifier
+    )
     return Bridge(config, severa, maventa, store, integration, engine, notifier)
 
 
@@ -570,12 +573,13 @@ def _deactivate(b: Bridge, args: argparse.Namespace, out: Console, err: Console)
 def _log(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int:
     from bridge.store import LogLevel
 
-    names = {c.id: c.name for c in b.store.companies.all()}
-    company_id: int | None = None
+    names = {str(c.id): c.name for c in b.store.companies.all()}
+    account: str | None = None
     if args.unit:
-        company_id = _stored_company_id(b, args.unit)
+        account = str(_stored_company_id(b, args.unit))
     lines = b.store.log.entries(
-        company_id=company_id,
+        connector="maventa" if account else None,
+        account=account,
         min_level=LogLevel(args.level) if args.level else None,
         limit=args.limit,
     )
@@ -584,7 +588,7 @@ def _log(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int
         return 0
     # one line per entry (never wrapped, so it can be searched with grep): time, level, company, invoice
     for line in lines:
-        company = names.get(line.company_id, "-") if line.company_id is not None else "-"
+        company = names.get(line.account or "", "-") if line.connector == "maventa" else "-"
         style = {"ERROR": "red", "WARNING": "yellow"}.get(line.level.value)
         level = f"{line.level.value:<7}"
         out.print(

@@ -207,12 +207,13 @@ def chapter_severa(n: Narrator) -> None:
 def chapter_maventa(n: Narrator) -> None:
     from bridge.config import SmtpSettings
     from bridge.connectors.maventa import MaventaClient
+    from bridge.connectors.maventa.connector import MaventaConnector
     from bridge.connectors.maventa.integration import IntegrationError, MaventaIntegration
-    from bridge.connectors.maventa.transfer import TransferEngine
     from bridge.http import RetryPolicy
     from bridge.notify import Notifier
     from bridge.severa import SeveraClient
     from bridge.store import Store
+    from bridge.transfer import TransferEngine
     from simulators.mailbox import MailboxSimulator
     from simulators.maventa import MaventaSimulator
     from simulators.severa import SeveraSimulator
@@ -240,7 +241,7 @@ def chapter_maventa(n: Narrator) -> None:
         notifier = Notifier(
             SmtpSettings(host="127.0.0.1", port=smtp_port, from_address="severa@ranta.example")
         )
-        engine = TransferEngine(page, notifier=notifier)
+        engine = TransferEngine(severa, store, [MaventaConnector(page)], notifier=notifier)
         sim_ctl = maventa_sim.client(base_url="http://maventa.sim")
 
         n.say("Asetukset > Integraatiot > Maventa/AutoInvoice lists the units that can send invoices (MV-5).")
@@ -334,7 +335,7 @@ def chapter_maventa(n: Narrator) -> None:
         victim = next(e for e in entries if e.invoice_guid == draft["guid"].lower())
         _check(
             sim_ctl.post(
-                f"/_sim/invoices/{victim.maventa_invoice_id}/fail",
+                f"/_sim/invoices/{victim.remote_id}/fail",
                 json={"message": "Receiver's e-invoice address is not in use"},
             ),
             "fail",
@@ -351,7 +352,7 @@ def chapter_maventa(n: Narrator) -> None:
             table.add_row(
                 str(e.invoice_number),
                 e.state.value,
-                e.channel or "-",
+                e.remote_detail or "-",
                 inv["status"]["name"],
                 (e.last_error or "")[:60],
             )

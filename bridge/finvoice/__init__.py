@@ -2,9 +2,11 @@
 
 Public interface (stable; everything else in this package is internal):
 
-* :func:`build_finvoice` (invoice, rows, customer, billing_address, seller, *, message_id,
-  timestamp, include_buyer_email) -> UTF-8 ``bytes``; raises :class:`FinvoiceBuildError`
-  whose ``errors`` is a list of :class:`FieldError` (``field``, ``message``).
+* :func:`build_finvoice` (invoice, seller, *, recipient, message_id, timestamp, include_email)
+  -> UTF-8 ``bytes``, from a :class:`bridge.severa.model.SeveraInvoice` with its lines and
+  customer card; raises :class:`FinvoiceBuildError` whose ``errors`` is a list of
+  :class:`FieldError` (``field``, ``message``). :func:`recipient_of` decides the buyer's routing
+  (:class:`Recipient`) once, for the XML and for Maventa's upload form.
 * :class:`SellerParty` and :class:`BankAccount`: the sending company or business unit;
   :func:`seller_from_severa` (invoice, bank_accounts, ...) builds one from the invoice's
   ``sender*`` fields and Severa's ``BankAccountOutputModel`` list.
@@ -16,7 +18,7 @@ Public interface (stable; everything else in this package is internal):
   :func:`parse_business_id`; :data:`MAVENTA_OPERATOR`.
 """
 
-from .builder import build_finvoice, finvoice_base_name
+from .builder import Recipient, build_finvoice, finvoice_base_name, recipient_of
 from .errors import FieldError, FinvoiceBuildError
 from .identifiers import MAVENTA_OPERATOR, BusinessId, parse_business_id
 from .package import UploadFile, package_invoice, safe_file_name
@@ -31,6 +33,7 @@ __all__ = [
     "FieldError",
     "FinvoiceBuildError",
     "PaymentReference",
+    "Recipient",
     "SellerParty",
     "UploadFile",
     "build_finvoice",
@@ -40,6 +43,7 @@ __all__ = [
     "package_invoice",
     "parse_business_id",
     "parse_reference",
+    "recipient_of",
     "safe_file_name",
     "seller_from_severa",
     "validate_against_xsd",

@@ -1,9 +1,12 @@
-"""Build a Finvoice 3.0 invoice (verkkolasku) from a Severa invoice as the REST API returns it.
+"""Build a Finvoice 3.0 invoice (verkkolasku) from a Severa invoice of the typed read model.
 
-Input is plain dicts in Severa's wire shape: the ``InvoiceOutputModel``, its
-``InvoiceRowOutputModel`` list, the billing customer's ``CustomerModel`` and its billing
-``AddressModel`` (laskutusosoite), plus the :class:`~.party.SellerParty` that sends it. Output is
-the UTF-8 bytes of one Finvoice 3.0 document, elements in the schema's order.
+Input is a :class:`bridge.severa.model.SeveraInvoice` with its ``lines`` and ``customer_card``
+read (``SeveraSource.with_lines``), the :class:`~.party.SellerParty` that sends it and, when the
+caller has decided it already, the :class:`Recipient` (the routing Maventa also gets in its
+upload form: decided once, from the same normalised values). Output is the UTF-8 bytes of one
+Finvoice 3.0 document, elements in the schema's order. Field paths in error messages use
+Severa's own names (``customer.vatNumber``, ``invoice.receiverAddress.city``), so support staff
+know where to fix them.
 
 Mapping (Severa -> Finvoice), the parts worth knowing:
 
@@ -18,7 +21,9 @@ Mapping (Severa -> Finvoice), the parts worth knowing:
   VAT number only the latter; no number means a consumer or a foreign buyer without one.
 * Buyer e-mail (for Maventa's e-mail route, MV-8): the customer's ``email``, else the invoice's
   ``receiverContactEmail``; written to ``InvoiceRecipientCommunicationDetails`` (which Maventa
-  reads) and ``BuyerCommunicationDetails``. ``include_buyer_email=False`` leaves it out.
+  reads) and ``BuyerCommunicationDetails``. ``include_email=False`` (MV-8 off) leaves it out.
+* The buyer's postal address is the invoice's ``receiverAddress`` (the billing address Severa
+  prints on the invoice), else the customer card's ``headquarterAddress``.
 * ``InvoiceTypeCode`` INV01 / ``InvoiceTypeCodeUN`` 380, or INV02 / 381 when ``isCreditNote``
   (then ``OriginalInvoiceNumber`` is ``reimburseInvoice.number``). Texts follow the invoice
   language (fi/sv/en, Finnish by default).
@@ -31,10 +36,11 @@ Mapping (Severa -> Finvoice), the parts worth knowing:
   ``DeliveredQuantity`` with the unit as ``QuantityUnitCode`` (and the UN/ECE code when the unit
   is a common one); a negative unit price is written as a positive price with a negative
   quantity (Finvoice's convention for credits), which leaves the row amount unchanged.
-* Amounts and rounding: see :mod:`.amounts`. The totals are the sums of the rows; if Severa's
-  own ``totalExcludingTax`` / ``totalIncludingTax`` differ from those sums by more than rounding
-  can explain (half a cent per row), that is an error, because the e-invoice would disagree
-  with the invoice the customer sees.
+* Amounts: Severa's. A row's amounts are Severa's rounding of it (quantity x unit price, half
+  away from zero to cents; VAT likewise: ``InvoiceLine.net`` / ``.vat``), the totals are
+  Severa's ``totalExcludingTax`` / ``totalTax`` / ``totalIncludingTax``, and an invoice whose rows
+  do not add up to its totals to the cent is refused (the e-invoice would disagree with the
+  invoice the customer sees). Quantities and unit prices are written as :mod:`.amounts` says.
 * ``EpiDetails``: ``EpiDate`` = invoice date, ``EpiReference`` and
   ``EpiRemittanceInfoIdentifier`` = ``referenceNumber`` (scheme ``SPY`` for a Finnish reference
   number, ``ISO`` for RF; check digits verified, a wrong one is an error; when Severa has no
@@ -50,16 +56,17 @@ is raised with all of them and nothing is emitted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from lxml import etree
 
+from bridge.severa.model import Address, CustomerCard, InvoiceLine, SeveraInvoice
+
 from . import amounts
-from .address import PostalAddress, country_code_of, field_of, street_lines_of
+from .address import PostalAddress, country_code_of, street_lines_of
 from .errors import FieldError, FinvoiceBuildError
 from .identifiers import (
     MAVENTA_OPERATOR,
@@ -75,8 +82,6 @@ from .identifiers import (
 from .party import SellerParty
 from .reference import PaymentReference, parse_reference
 from .text import chunks, one_line, split_name, truncate
-
-Json = Mapping[str, Any]
 
 #: Finvoice amounts have at most 15 integer digits; a total beyond this cannot be written.
 MAX_AMOUNT = Decimal("1e13")
@@ -164,64 +169,101 @@ class _Collected:
         self.errors.append(FieldError(field_path, message))
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """How the buyer receives the invoice, decided once for the XML and for Maventa's upload form.
+
+    ``e_invoice_address`` / ``operator`` (verkkolaskuosoite / välittäjätunnus) are compact (no
+    spaces) and checked; ``email`` is the address for Maventa's e-mail route (MV-8), None when
+    sending by e-mail is off or the customer has none. ``errors`` are the problems found in the
+    customer's values (reported with the rest of the invoice's problems).
+    """
+
+    e_invoice_address: str | None
+    operator: str | None
+    email: str | None
+    errors: tuple[FieldError, ...] = ()
+
+    @property
+    def routed(self) -> bool:
+        """True when the buyer has both an e-invoice address and an operator (the routing frame)."""
+        return bool(self.e_invoice_address and self.operator)
+
+
+def recipient_of(invoice: SeveraInvoice, *, include_email: bool = True) -> Recipient:
+    """The :class:`Recipient` of an invoice from its billing customer's card (and the invoice)."""
+    c = _Collected()
+    customer = invoice.customer_card or CustomerCard(guid=invoice.billing_customer.guid, name="")
+    who = f"Customer '{_buyer_name(invoice) or customer.guid or '?'}'"
+    eia, operator = _buyer_e_invoice(customer, who, c)
+    email = _buyer_email(customer, invoice, who, c) if include_email else None
+    return Recipient(eia, operator if eia else None, email, tuple(c.errors))
+
+
+def _buyer_name(invoice: SeveraInvoice) -> str:
+    card = invoice.customer_card
+    return one_line((card.name if card else "") or invoice.billing_customer.name or invoice.receiver_name)
+
+
 def build_finvoice(
-    invoice: Json,
-    rows: Sequence[Json],
-    customer: Json,
-    billing_address: Json | None,
+    invoice: SeveraInvoice,
     seller: SellerParty,
     *,
+    recipient: Recipient | None = None,
     message_id: str | None = None,
     timestamp: datetime | None = None,
-    include_buyer_email: bool = True,
+    include_email: bool = True,
 ) -> bytes:
-    """The Finvoice 3.0 document for one Severa invoice, as UTF-8 bytes.
+    """The Finvoice 3.0 document for one Severa invoice (with its lines and customer), as UTF-8 bytes.
 
-    ``billing_address`` is the customer's billing ``AddressModel``; when it is None the invoice's
-    own ``receiverAddress`` is used. ``message_id`` (2-48 characters) defaults to the invoice
+    ``recipient`` is the routing decided by the caller (:func:`recipient_of`; computed here with
+    ``include_email`` when not given). ``message_id`` (2-48 characters) defaults to the invoice
     GUID and ``timestamp`` to the current UTC time; pass both to get byte-identical output.
     Raises :class:`FinvoiceBuildError` listing every missing or invalid field.
     """
     c = _Collected()
+    if recipient is None:
+        recipient = recipient_of(invoice, include_email=include_email)
+    c.errors.extend(recipient.errors)
+    customer = invoice.customer_card or CustomerCard(guid=invoice.billing_customer.guid, name="")
     number = _invoice_number(invoice, c)
-    label = f"Invoice {number}" if number else f"Invoice {invoice.get('guid') or '(no GUID)'}"
-    currency = _currency(invoice, rows, c)
+    label = f"Invoice {number}" if number else f"Invoice {invoice.guid or '(no GUID)'}"
+    lines = invoice.lines or ()
+    currency = _currency(invoice, lines, c)
     language = _language(invoice, customer)
-    invoice_date = _date(invoice.get("date"), "invoice.date", f"{label} has no valid invoice date", c)
+    invoice_date = invoice.date
+    if invoice_date is None:
+        c.add("invoice.date", f"{label} has no valid invoice date (laskun päivämäärä).")
     due_date = _due_date(invoice, invoice_date, label, c)
-    is_credit_note = bool(invoice.get("isCreditNote"))
+    is_credit_note = invoice.is_credit_note
 
     seller_id, seller_vat = _seller_ids(seller, c)
     seller_address = _seller_address(seller, c)
     accounts = _seller_accounts(seller, c)
     seller_eia = _seller_e_invoice(seller, c)
 
-    buyer_name = one_line(
-        customer.get("name")
-        or (invoice.get("billingCustomer") or {}).get("name")
-        or invoice.get("receiverCustomerName")
-    )
+    buyer_name = _buyer_name(invoice)
     if len(buyer_name) < 2:
         c.add(
             "customer.name", f"{label}: the customer has no name (asiakkaan nimi) of at least 2 characters."
         )
-    who = f"Customer '{buyer_name or customer.get('guid') or '?'}'"
+    who = f"Customer '{buyer_name or customer.guid or '?'}'"
     buyer_id, buyer_tax_code = _buyer_ids(customer, who, c)
-    buyer_address = _buyer_address(billing_address, invoice, who, c)
-    buyer_eia, buyer_operator = _buyer_e_invoice(customer, who, c)
-    buyer_email = _buyer_email(customer, invoice, who, c) if include_buyer_email else None
+    buyer_address = _buyer_address(invoice, customer, who, c)
+    buyer_eia, buyer_operator = recipient.e_invoice_address, recipient.operator
+    buyer_email = recipient.email
 
     reference = _reference(invoice, label, c)
-    row_data = _rows(rows, label, c)
+    row_data = _rows(lines, label, c)
     texts = _TEXTS[language]
 
     refs: dict[str, str] = {}
-    for key, element in (
-        ("ourReference", "SellerReferenceIdentifier"),
-        ("orderNumber", "OrderIdentifier"),
-        ("yourReference", "BuyerReferenceIdentifier"),
+    for key, value_raw, element in (
+        ("ourReference", invoice.our_reference, "SellerReferenceIdentifier"),
+        ("orderNumber", invoice.order_number, "OrderIdentifier"),
+        ("yourReference", invoice.your_reference, "BuyerReferenceIdentifier"),
     ):
-        value = one_line(invoice.get(key))
+        value = one_line(value_raw)
         if len(value) > 70:
             c.add(
                 f"invoice.{key}",
@@ -230,12 +272,13 @@ def build_finvoice(
         elif value:
             refs[element] = value
 
-    msg_id = one_line(message_id if message_id is not None else invoice.get("guid") or number or "")
+    msg_id = one_line(message_id if message_id is not None else invoice.guid or number or "")
     if buyer_eia and buyer_operator and not 2 <= len(msg_id) <= 48:
         c.add("message_id", f"{label}: the message identifier must be 2-48 characters (got {msg_id!r}).")
 
     if row_data:
-        _check_totals(invoice, row_data, currency, label, c)
+        for field_path, message in invoice.totals_problems():
+            c.add(field_path, message)
         if abs(sum((row.amount for row in row_data), Decimal(0))) >= MAX_AMOUNT:
             c.add("rows", f"{label}: the invoice total is too large for Finvoice.")
 
@@ -271,7 +314,7 @@ def build_finvoice(
     _postal(party, "Seller", seller_address)
     if seller_eia:
         _sub(root, "SellerOrganisationUnitNumber", seller_eia[0])
-    contact = one_line(seller.contact_name or invoice.get("senderContactName"))
+    contact = one_line(seller.contact_name or invoice.sender_contact_name)
     if contact:
         _sub(root, "SellerContactPersonName", truncate(contact, 70))
     email, phone = one_line(seller.email), one_line(seller.phone)
@@ -316,7 +359,7 @@ def build_finvoice(
     _postal(party, "Buyer", buyer_address)
     if buyer_eia:
         _sub(root, "BuyerOrganisationUnitNumber", buyer_eia)
-    buyer_contact = one_line(invoice.get("receiverContactName"))
+    buyer_contact = one_line(invoice.receiver_contact_name)
     if buyer_contact:
         _sub(root, "BuyerContactPersonName", truncate(buyer_contact, 70))
     if buyer_email:
@@ -324,9 +367,13 @@ def build_finvoice(
         _sub(comm, "BuyerEmailaddressIdentifier", buyer_email)
 
     # Invoice details (laskun tiedot)
-    excluded = sum((row.vat_excluded for row in row_data), Decimal(0))
-    vat_total = sum((row.vat for row in row_data), Decimal(0))
-    included = excluded + vat_total
+    row_net = sum((row.vat_excluded for row in row_data), Decimal(0))
+    row_vat = sum((row.vat for row in row_data), Decimal(0))
+    excluded = invoice.totals.excluding_vat if invoice.totals.excluding_vat is not None else row_net
+    vat_total = invoice.totals.vat if invoice.totals.vat is not None else row_vat
+    included = (
+        invoice.totals.including_vat if invoice.totals.including_vat is not None else excluded + vat_total
+    )
     details = _sub(root, "InvoiceDetails")
     _sub(details, "InvoiceTypeCode", "INV02" if is_credit_note else "INV01")
     _sub(details, "InvoiceTypeCodeUN", "381" if is_credit_note else "380")
@@ -334,16 +381,16 @@ def build_finvoice(
     _sub(details, "OriginCode", "Original")
     _sub(details, "InvoiceNumber", number)
     _date_el(details, "InvoiceDate", invoice_date)
-    original = (invoice.get("reimburseInvoice") or {}).get("number") if is_credit_note else None
-    if original not in (None, "") and 1 <= len(str(original)) <= 20:
-        _sub(details, "OriginalInvoiceNumber", str(original))
+    original = invoice.original_number if is_credit_note else ""
+    if original and 1 <= len(original) <= 20:
+        _sub(details, "OriginalInvoiceNumber", original)
     for element in ("SellerReferenceIdentifier", "OrderIdentifier", "BuyerReferenceIdentifier"):
         if element in refs:
             _sub(details, element, refs[element])
     _sub(
         details,
         "RowsTotalVatExcludedAmount",
-        amounts.format_amount(excluded),
+        amounts.format_amount(row_net),
         AmountCurrencyIdentifier=currency,
     )
     _sub(
@@ -368,15 +415,14 @@ def build_finvoice(
         if rate > 0:
             _sub(spec, "VatCode", "S")
         _sub(spec, "VatRateAmount", amounts.format_amount(vat), AmountCurrencyIdentifier=currency)
-    for key in ("freeText1", "freeText2"):
-        text = _free_text(invoice.get(key))
-        for piece in chunks(text, 512):
+    for text in invoice.free_texts:
+        for piece in chunks(one_line(text), 512):
             _sub(details, "InvoiceFreeText", piece)
     terms = _sub(details, "PaymentTermsDetails")
     days = (due_date - invoice_date).days
     _sub(terms, "PaymentTermsFreeText", texts["terms"].format(days=days) if days > 0 else texts["due_now"])
     _date_el(terms, "InvoiceDueDate", due_date)
-    interest = amounts.to_decimal(invoice.get("overdueInterest"))
+    interest = invoice.overdue_interest
     if interest is not None and 0 <= interest < 1000:
         fine = _sub(terms, "PaymentOverDueFineDetails")
         percent = amounts.format_percent(interest)
@@ -413,14 +459,13 @@ def build_finvoice(
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + bytes(body)
 
 
-def finvoice_base_name(invoice: Json) -> str:
+def finvoice_base_name(invoice: SeveraInvoice) -> str:
     """A file base name for the invoice's XML and PDF (Maventa pairs them by base name).
 
     Only ``[a-z0-9_]``, at most 50 characters: ``invoice_10023``, or the GUID when there is no
     number yet.
     """
-    number = invoice.get("number")
-    raw = f"invoice_{number}" if number not in (None, "") else f"invoice_{invoice.get('guid') or 'draft'}"
+    raw = f"invoice_{invoice.number}" if invoice.number else f"invoice_{invoice.guid or 'draft'}"
     cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in raw.lower())
     return cleaned[:50]
 
@@ -451,12 +496,12 @@ def _postal(parent: etree._Element, prefix: str, address: PostalAddress) -> None
         _sub(details, "CountryName", truncate(address.country_name, 35))
 
 
-def _invoice_number(invoice: Json, c: _Collected) -> str | None:
-    number = one_line(invoice.get("number"))
+def _invoice_number(invoice: SeveraInvoice, c: _Collected) -> str | None:
+    number = one_line(invoice.number)
     if not number:
         c.add(
             "invoice.number",
-            f"Invoice {invoice.get('guid') or ''} has no invoice number (laskunumero) yet; move it to an "
+            f"Invoice {invoice.guid} has no invoice number (laskunumero) yet; move it to an "
             "invoice status that assigns invoice numbers before transferring it.",
         )
         return None
@@ -468,14 +513,9 @@ def _invoice_number(invoice: Json, c: _Collected) -> str | None:
     return number
 
 
-def _currency(invoice: Json, rows: Sequence[Json], c: _Collected) -> str:
-    candidates = [
-        (invoice.get("currency") or {}).get("code"),
-        (invoice.get("totalIncludingTax") or {}).get("currencyCode"),
-        (invoice.get("totalExcludingTax") or {}).get("currencyCode"),
-        *[(row.get("unitPrice") or {}).get("currencyCode") for row in rows if isinstance(row, Mapping)],
-    ]
-    code = next((one_line(x).upper() for x in candidates if x), "EUR")
+def _currency(invoice: SeveraInvoice, lines: Sequence[InvoiceLine], c: _Collected) -> str:
+    code = one_line(invoice.currency or next((ln.currency for ln in lines if ln.currency), "") or "EUR")
+    code = code.upper()
     if len(code) != 3 or not code.isascii() or not code.isalpha():
         c.add(
             "invoice.currency.code", f"The invoice currency {code!r} is not a three-letter ISO currency code."
@@ -484,38 +524,24 @@ def _currency(invoice: Json, rows: Sequence[Json], c: _Collected) -> str:
     return code
 
 
-def _language(invoice: Json, customer: Json) -> str:
-    for source in (invoice.get("language"), invoice.get("culture"), customer.get("language")):
-        if isinstance(source, Mapping) and source.get("code"):
-            code = str(source["code"])[:2].upper()
-            if code in _TEXTS:
-                return code
+def _language(invoice: SeveraInvoice, customer: CustomerCard) -> str:
+    for code in (invoice.language, customer.language):
+        if code and code[:2].upper() in _TEXTS:
+            return code[:2].upper()
     return "FI"
 
 
-def _date(value: object, field_path: str, message: str, c: _Collected) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        pass
-    c.add(field_path, f"{message} (got {value!r}).")
-    return None
-
-
-def _due_date(invoice: Json, invoice_date: date | None, label: str, c: _Collected) -> date | None:
-    due_value = invoice.get("dueDate")
-    if due_value:
-        due = _date(due_value, "invoice.dueDate", f"{label} has an unreadable due date (eräpäivä)", c)
-        if due and invoice_date and due < invoice_date:
+def _due_date(invoice: SeveraInvoice, invoice_date: date | None, label: str, c: _Collected) -> date | None:
+    due = invoice.due_date
+    if due is not None:
+        if invoice_date and due < invoice_date:
             c.add(
                 "invoice.dueDate",
                 f"{label}: the due date (eräpäivä) {due} is before the invoice date {invoice_date}.",
             )
         return due
-    term = invoice.get("paymentTerm")
-    if invoice_date and isinstance(term, int) and not isinstance(term, bool) and 0 <= term <= 3650:
+    term = invoice.payment_term
+    if invoice_date and term is not None and 0 <= term <= 3650:
         return invoice_date + timedelta(days=term)
     if invoice_date:
         c.add("invoice.dueDate", f"{label} has no due date (eräpäivä) and no payment term (maksuehto).")
@@ -623,8 +649,8 @@ def _seller_e_invoice(seller: SellerParty, c: _Collected) -> tuple[str, str] | N
         return None
 
 
-def _buyer_ids(customer: Json, who: str, c: _Collected) -> tuple[BusinessId | None, str | None]:
-    raw = one_line(customer.get("vatNumber"))
+def _buyer_ids(customer: CustomerCard, who: str, c: _Collected) -> tuple[BusinessId | None, str | None]:
+    raw = one_line(customer.vat_number)
     if not raw:
         return None, None
     if is_finnish_vat_or_business_id(raw):
@@ -649,21 +675,23 @@ def _buyer_ids(customer: Json, who: str, c: _Collected) -> tuple[BusinessId | No
     return None, None
 
 
-def _buyer_address(billing: Json | None, invoice: Json, who: str, c: _Collected) -> PostalAddress | None:
-    source, path = billing, "billingAddress"
-    receiver = invoice.get("receiverAddress")
-    if not source and isinstance(receiver, Mapping) and any(receiver.get(k) for k in ("addressline", "city")):
-        source, path = receiver, "invoice.receiverAddress"
-    if not source:
+def _buyer_address(
+    invoice: SeveraInvoice, customer: CustomerCard, who: str, c: _Collected
+) -> PostalAddress | None:
+    source: Address | None
+    source, path = invoice.receiver_address, "invoice.receiverAddress"
+    if source is None or source.empty:
+        source, path = customer.address, "customer.headquarterAddress"
+    if source is None or source.empty:
         c.add(
-            "billingAddress",
+            "invoice.receiverAddress",
             f"{who} has no billing address (laskutusosoite); add one on the customer card and mark it as "
             "the billing address.",
         )
         return None
-    lines = street_lines_of(field_of(source, "addressline", "addressLine", "street"))
-    town = one_line(field_of(source, "city", "town"))
-    post = one_line(field_of(source, "postalCode", "postCode", "zipCode"))
+    lines = street_lines_of(source.street)
+    town = one_line(source.city)
+    post = one_line(source.post_code)
     ok = True
     if not lines:
         c.add(f"{path}.addressline", f"{who}: the billing address (laskutusosoite) has no street address.")
@@ -685,14 +713,14 @@ def _buyer_address(billing: Json | None, invoice: Json, who: str, c: _Collected)
             f"{who}: the billing address needs a post code (postinumero) of 2-35 characters.",
         )
         ok = False
-    code, name = country_code_of(source.get("country"))
+    code, name = country_code_of(source.country)
     if not ok:
         return None
     return PostalAddress(tuple(lines), town, post, code, name if not code else None)
 
 
-def _buyer_e_invoice(customer: Json, who: str, c: _Collected) -> tuple[str | None, str | None]:
-    address, operator = one_line(customer.get("eInvoiceAddress")), one_line(customer.get("eInvoiceOperator"))
+def _buyer_e_invoice(customer: CustomerCard, who: str, c: _Collected) -> tuple[str | None, str | None]:
+    address, operator = one_line(customer.e_invoice_address), one_line(customer.e_invoice_operator)
     eia = op = None
     if address:
         try:
@@ -710,10 +738,10 @@ def _buyer_e_invoice(customer: Json, who: str, c: _Collected) -> tuple[str | Non
     return eia, op
 
 
-def _buyer_email(customer: Json, invoice: Json, who: str, c: _Collected) -> str | None:
+def _buyer_email(customer: CustomerCard, invoice: SeveraInvoice, who: str, c: _Collected) -> str | None:
     for path, value in (
-        ("customer.email", customer.get("email")),
-        ("invoice.receiverContactEmail", invoice.get("receiverContactEmail")),
+        ("customer.email", customer.email),
+        ("invoice.receiverContactEmail", invoice.receiver_contact_email),
     ):
         email = one_line(value)
         if not email:
@@ -728,8 +756,8 @@ def _buyer_email(customer: Json, invoice: Json, who: str, c: _Collected) -> str 
     return None
 
 
-def _reference(invoice: Json, label: str, c: _Collected) -> PaymentReference | None:
-    raw = one_line(invoice.get("referenceNumber"))
+def _reference(invoice: SeveraInvoice, label: str, c: _Collected) -> PaymentReference | None:
+    raw = one_line(invoice.reference_number)
     if not raw:
         return None
     try:
@@ -739,39 +767,27 @@ def _reference(invoice: Json, label: str, c: _Collected) -> PaymentReference | N
         return None
 
 
-def _free_text(value: object) -> str:
-    if isinstance(value, Mapping):
-        value = value.get("plainText") or value.get("text") or value.get("value")
-    return one_line(value)
-
-
-def _rows(rows: Sequence[Json], label: str, c: _Collected) -> list[_Row]:
-    if not rows:
+def _rows(lines: Sequence[InvoiceLine], label: str, c: _Collected) -> list[_Row]:
+    if not lines:
         c.add(
             "rows",
             f"{label} has no rows (laskurivit); add at least one row in Severa before transferring it.",
         )
         return []
-    ordered = sorted(
-        enumerate(rows),
-        key=lambda pair: (amounts.to_decimal(pair[1].get("sortOrder")) or Decimal(0), pair[0]),
-    )
     result = []
-    for position, (_, row) in enumerate(ordered, start=1):
-        parsed = _row(row, position, label, c)
+    for line in sorted(lines, key=lambda ln: ln.position):
+        parsed = _row(line, label, c)
         if parsed:
             result.append(parsed)
     return result
 
 
-def _row(row: Json, position: int, label: str, c: _Collected) -> _Row | None:
+def _row(line: InvoiceLine, label: str, c: _Collected) -> _Row | None:
+    position = line.position
     path = f"rows[{position}]"
-    description = one_line(row.get("description"))
+    description = one_line(line.description)
     where = f"{label}, row {position}" + (f" ('{truncate(description, 40)}')" if description else "")
-    codes = row.get("code") or []
-    if isinstance(codes, str):
-        codes = [codes]
-    article_id = next((one_line(code) for code in codes if one_line(code)), None)
+    article_id = one_line(line.code) or None
     ok = True
     if article_id and len(article_id) > 70:
         c.add(f"{path}.code", f"{where}: the code {article_id[:20]!r}… is longer than 70 characters.")
@@ -779,9 +795,7 @@ def _row(row: Json, position: int, label: str, c: _Collected) -> _Row | None:
     if not description and not article_id:
         c.add(f"{path}.description", f"{where} has no description (selite) and no code; add a description.")
         ok = False
-    quantity = amounts.to_decimal(row.get("quantity"))
-    price = amounts.to_decimal((row.get("unitPrice") or {}).get("amount"))
-    rate = amounts.to_decimal(row.get("vatRate"))
+    quantity, price, rate = line.quantity, line.unit_price, line.vat_rate
     if quantity is None:
         c.add(f"{path}.quantity", f"{where} has no quantity (määrä).")
         ok = False
@@ -800,23 +814,23 @@ def _row(row: Json, position: int, label: str, c: _Collected) -> _Row | None:
     elif not 0 <= rate < 100:
         c.add(f"{path}.vatRate", f"{where}: the VAT rate {rate} % is not between 0 and 100.")
         ok = False
-    if not ok or quantity is None or price is None or rate is None:
+    net, vat = line.net, line.vat
+    if not ok or quantity is None or price is None or rate is None or net is None or vat is None:
         return None
+    # the amounts are Severa's (InvoiceLine.net / .vat); quantity and price as Finvoice writes them
     quantity = amounts.round_to(quantity, amounts.QUANTITY_STEP)
     price = amounts.round_to(price, amounts.UNIT_PRICE_STEP)
     rate = amounts.round_to(rate, amounts.PERCENT_STEP)
     if price < 0:  # Finvoice: unit prices positive, credits as negative quantities
         price, quantity = -price, -quantity
-    excluded = amounts.round_to(quantity * price, amounts.CENT)
-    vat = amounts.round_to(excluded * rate / amounts.HUNDRED, amounts.CENT)
     if len(amounts.format_quantity(quantity)) > 14:
         c.add(
             f"{path}.quantity",
             f"{where}: the quantity {quantity} needs more than the 14 characters Finvoice allows.",
         )
         return None
-    if abs(excluded + vat) >= MAX_AMOUNT:
-        c.add(f"{path}.unitPrice", f"{where}: the row amount {excluded + vat} is too large for Finvoice.")
+    if abs(net + vat) >= MAX_AMOUNT:
+        c.add(f"{path}.unitPrice", f"{where}: the row amount {net + vat} is too large for Finvoice.")
         return None
     name = truncate(description or article_id or "", 100) or None
     full_text: str | None = None
@@ -826,7 +840,7 @@ def _row(row: Json, position: int, label: str, c: _Collected) -> _Row | None:
             full_text = description
         else:
             free_texts = chunks(description, 512)
-    unit = one_line(row.get("measurementUnit")) or None
+    unit = one_line(line.unit) or None
     unit_un = UNIT_CODES_UN.get(unit.casefold()) if unit else None
     return _Row(
         article_id=article_id,
@@ -838,27 +852,9 @@ def _row(row: Json, position: int, label: str, c: _Collected) -> _Row | None:
         unit_un=unit_un,
         unit_price=price,
         vat_rate=rate,
-        vat_excluded=excluded,
+        vat_excluded=net,
         vat=vat,
     )
-
-
-def _check_totals(invoice: Json, rows: list[_Row], currency: str, label: str, c: _Collected) -> None:
-    tolerance = Decimal("0.005") * (len(rows) + 1)
-    excluded = sum((row.vat_excluded for row in rows), Decimal(0))
-    included = excluded + sum((row.vat for row in rows), Decimal(0))
-    for key, ours, what in (
-        ("totalExcludingTax", excluded, "excluding VAT"),
-        ("totalIncludingTax", included, "including VAT"),
-    ):
-        theirs = amounts.to_decimal((invoice.get(key) or {}).get("amount"))
-        if theirs is not None and abs(theirs - ours) > tolerance:
-            c.add(
-                f"invoice.{key}",
-                f"{label}: the rows add up to {amounts.format_money_for_humans(ours, currency)} {what}, but "
-                f"the invoice total in Severa is {amounts.format_money_for_humans(theirs, currency)}; "
-                "recalculate the invoice in Severa.",
-            )
 
 
 def _vat_breakdown(rows: list[_Row]) -> list[tuple[Decimal, Decimal, Decimal]]:

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.severa.model import Address, SeveraInvoice
+
 from .address import country_code_of
 
 
@@ -59,7 +61,7 @@ class SellerParty:
 
 
 def seller_from_severa(
-    invoice: Mapping[str, Any],
+    invoice: SeveraInvoice,
     bank_accounts: Sequence[Mapping[str, Any]],
     *,
     e_invoice_address: str | None = None,
@@ -76,8 +78,8 @@ def seller_from_severa(
     Never raises: missing values stay empty so that :func:`build_finvoice` reports them as
     ``seller.*`` field errors together with everything else.
     """
-    address = invoice.get("senderAddress") or {}
-    country, _ = country_code_of(address.get("country"))
+    address = invoice.sender_address or Address()
+    country, _ = country_code_of(address.country)
     accounts = tuple(
         BankAccount(
             iban=str(a.get("accountNumber") or ""), bic=str(a.get("bic") or ""), name=a.get("bankName")
@@ -85,13 +87,13 @@ def seller_from_severa(
         for a in bank_accounts
         if a.get("isActive", True) and str(a.get("accountNumberFormat") or "Iban").lower() == "iban"
     )
-    contact = invoice.get("senderContactName")
+    contact = invoice.sender_contact_name
     return SellerParty(
-        name=str(invoice.get("senderName") or ""),
-        business_id=str(invoice.get("senderVatNumber") or ""),
-        street=str(address.get("addressline") or ""),
-        post_code=str(address.get("postalCode") or ""),
-        town=str(address.get("city") or ""),
+        name=invoice.sender_name,
+        business_id=invoice.sender_vat_number,
+        street=address.street,
+        post_code=address.post_code,
+        town=address.city,
         country_code=country or "FI",
         bank_accounts=accounts,
         e_invoice_address=e_invoice_address,

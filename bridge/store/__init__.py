@@ -2,13 +2,14 @@
 
     store = Store("bridge.sqlite3")          # or Store(":memory:") in tests
     company = store.companies.upsert(unit_guid, name="Demo Oy", business_id="1234567-8")
-    entry = store.ledger.prepare(invoice_guid, company.id, invoice_number="1001")
-    store.ledger.transition(invoice_guid, company.id, LedgerState.PREPARED, LedgerState.SENDING,
-                            count_attempt=True)
-    store.log.add("Lasku 1001 siirretty", company_id=company.id, invoice_guid=invoice_guid)
+    ref = LedgerRef("maventa", str(company.id), invoice_guid)
+    entry = store.ledger.prepare(ref, send_uuid, invoice_number="1001")
+    store.ledger.transition(ref, LedgerState.PREPARED, LedgerState.SENDING, count_attempt=True)
+    store.log.add("Lasku 1001 siirretty", connector="maventa", account=ref.account, invoice_guid=invoice_guid)
 
-See `db` (connections, WAL, migrations), `companies`, `ledger` (the exactly-once state
-machine) and `transfer_log`. Maventa user API keys are returned as `Secret` values.
+See `db` (connections, WAL, migrations), `companies` (Maventa's sending companies), `ledger`
+(the exactly-once state machine of every connector), `transfer_log` and `records` (connector
+state and synced records). Maventa user API keys are returned as `Secret` values.
 """
 
 from __future__ import annotations
@@ -22,19 +23,20 @@ from .companies import CompanyStore, MissingBusinessIdError, UnknownCompanyError
 from .db import MEMORY, SCHEMA_VERSION, Database, StoreError, utc_now
 from .ledger import (
     ALLOWED_TRANSITIONS,
+    ERROR_STATES,
     FINAL_STATES,
     REQUEUEABLE_STATES,
-    SEND_UUID_NAMESPACE,
+    SUCCESS_STATES,
     IllegalTransition,
     Ledger,
     TransitionConflict,
-    send_uuid,
 )
 from .models import (
     AuthState,
     CompanySettings,
     CompanyState,
     LedgerEntry,
+    LedgerRef,
     LedgerState,
     LogDraft,
     LogEntry,
@@ -43,28 +45,34 @@ from .models import (
     SendingCompany,
     StatusRef,
 )
+from .records import ConnectorState, RemoteRecord, RemoteRecords
 from .transfer_log import TransferLog
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "ERROR_STATES",
     "FINAL_STATES",
     "MEMORY",
     "REQUEUEABLE_STATES",
     "SCHEMA_VERSION",
-    "SEND_UUID_NAMESPACE",
+    "SUCCESS_STATES",
     "AuthState",
     "CompanySettings",
     "CompanyState",
     "CompanyStore",
+    "ConnectorState",
     "IllegalTransition",
     "Ledger",
     "LedgerEntry",
+    "LedgerRef",
     "LedgerState",
     "LogDraft",
     "LogEntry",
     "LogLevel",
     "MissingBusinessIdError",
     "RegistrationState",
+    "RemoteRecord",
+    "RemoteRecords",
     "SendingCompany",
     "StatusRef",
     "Store",
@@ -73,12 +81,11 @@ __all__ = [
     "TransitionConflict",
     "UnknownCompanyError",
     "normalize_guid",
-    "send_uuid",
 ]
 
 
 class Store:
-    """One store database: `.companies`, `.ledger`, `.log`. Safe to share between threads."""
+    """One store database: `.companies`, `.ledger`, `.log`, `.state`, `.records`. Safe to share between threads."""
 
     def __init__(
         self,
@@ -91,6 +98,8 @@ class Store:
         self.companies = CompanyStore(self.db)
         self.ledger = Ledger(self.db)
         self.log = TransferLog(self.db)
+        self.state = ConnectorState(self.db)
+        self.records = RemoteRecords(self.db)
 
     @property
     def path(self) -> str:

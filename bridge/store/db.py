@@ -86,6 +86,98 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE ledger ADD COLUMN previous TEXT;
     """,
+    # 3: one ledger and one transfer log for every connector (Maventa, Maestro): rows are keyed by
+    # (connector, account, invoice); Maventa's columns become the generic remote_* ones; a failed
+    # send's notification is claimed before it is mailed (concurrent workers mail it once) and its
+    # attempts are counted in the store; connector_state keeps watermarks and per-account settings,
+    # remote_records what was synced (e.g. customers in Maestro). Maventa rows keep their send uuid.
+    """
+    CREATE TABLE ledger_v3 (
+        connector TEXT NOT NULL,
+        account TEXT NOT NULL,
+        invoice_guid TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 0,
+        idempotency_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        invoice_number TEXT,
+        remote_id TEXT,
+        remote_state TEXT,
+        remote_detail TEXT,
+        source_version TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        notify_attempts INTEGER NOT NULL DEFAULT 0,
+        notify_claimed_by TEXT,
+        notify_claimed_until TEXT,
+        pass_id TEXT,
+        previous TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connector, account, invoice_guid),
+        UNIQUE (connector, account, idempotency_key)
+    );
+    INSERT INTO ledger_v3 (connector, account, invoice_guid, generation, idempotency_key, state,
+                           invoice_number, remote_id, remote_state, remote_detail, attempts, last_error,
+                           previous, created_at, updated_at)
+        SELECT 'maventa', CAST(company_id AS TEXT), invoice_guid, generation, send_uuid, state,
+               invoice_number, maventa_invoice_id, delivery_state, channel, attempts, last_error,
+               CASE WHEN previous IS NULL THEN NULL ELSE json_object(
+                   'generation', json_extract(previous, '$.generation'),
+                   'idempotency_key', json_extract(previous, '$.send_uuid'),
+                   'state', json_extract(previous, '$.state'),
+                   'remote_id', json_extract(previous, '$.maventa_invoice_id'),
+                   'remote_state', json_extract(previous, '$.delivery_state'),
+                   'remote_detail', json_extract(previous, '$.channel'),
+                   'source_version', NULL,
+                   'attempts', json_extract(previous, '$.attempts'),
+                   'last_error', json_extract(previous, '$.last_error')) END,
+               created_at, updated_at
+        FROM ledger;
+    DROP INDEX ledger_by_state;
+    DROP TABLE ledger;
+    ALTER TABLE ledger_v3 RENAME TO ledger;
+    CREATE INDEX ledger_by_state ON ledger (connector, state, account);
+    CREATE TABLE transfer_log_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        connector TEXT,
+        account TEXT,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL,
+        invoice_guid TEXT,
+        invoice_number TEXT
+    );
+    INSERT INTO transfer_log_v3 (id, at, connector, account, level, message, invoice_guid, invoice_number)
+        SELECT id, at, CASE WHEN company_id IS NULL THEN NULL ELSE 'maventa' END,
+               CAST(company_id AS TEXT), level, message, invoice_guid, invoice_number
+        FROM transfer_log;
+    DROP INDEX transfer_log_by_company;
+    DROP INDEX transfer_log_by_invoice;
+    DROP TABLE transfer_log;
+    ALTER TABLE transfer_log_v3 RENAME TO transfer_log;
+    CREATE INDEX transfer_log_by_account ON transfer_log (connector, account, id);
+    CREATE INDEX transfer_log_by_invoice ON transfer_log (invoice_guid, id);
+    CREATE TABLE connector_state (
+        connector TEXT NOT NULL,
+        account TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connector, account, key)
+    );
+    CREATE TABLE remote_records (
+        connector TEXT NOT NULL,
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        source_guid TEXT NOT NULL,
+        remote_id TEXT,
+        name TEXT,
+        source_version TEXT,
+        error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connector, account, kind, source_guid)
+    );
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

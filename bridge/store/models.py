@@ -98,35 +98,56 @@ class SendingCompany:
 
 
 class LedgerState(StrEnum):
-    """Where one invoice is on its way to Maventa (siirron tila). See `bridge.store.ledger`."""
+    """Where one invoice is on its way to a target (siirron tila). See `bridge.store.ledger`."""
 
-    PREPARED = "PREPARED"  # seen in the transfer status; send uuid fixed; nothing sent yet
-    SENDING = "SENDING"  # about to POST (or POSTed, answer unknown): ask Maventa by uuid first
-    SENT = "SENT"  # Maventa has it (invoice id known); Severa status not yet changed
-    STATUS_PATCHED = "STATUS_PATCHED"  # Severa in the after-transfer status; delivery followed
-    DELIVERED = "DELIVERED"  # final: Maventa reports the delivery done
+    PREPARED = "PREPARED"  # seen in the transfer status; idempotency key fixed; nothing sent yet
+    SENDING = "SENDING"  # about to send (or sent, answer unknown): ask the target first
+    SENT = "SENT"  # the target has it (remote id known); Severa status not yet changed
+    STATUS_PATCHED = "STATUS_PATCHED"  # Severa in the after-transfer status; the remote outcome followed
+    DELIVERED = "DELIVERED"  # final: the target reports it done (Maventa delivered; Maestro imported)
     FAILED = "FAILED"  # the send or the delivery failed; error recorded, Severa not yet changed
     ERROR_PATCHED = "ERROR_PATCHED"  # Severa in the after-error status; notification not yet confirmed
     NOTIFIED = "NOTIFIED"  # final: error logged, Severa in the error status, notification sent
 
 
 @dataclass(frozen=True)
-class LedgerEntry:
-    """One row of the transfer ledger: one Severa invoice for one sending company."""
+class LedgerRef:
+    """The key of a ledger row: one Severa invoice for one account of one connector."""
 
+    connector: str  # "maventa" | "maestro"
+    account: str  # Maventa: the sending company's id; Maestro: the Maestro company id
     invoice_guid: str
-    company_id: int
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the transfer ledger."""
+
+    connector: str
+    account: str
+    invoice_guid: str
     generation: int  # bumped when the user re-queues the invoice deliberately (a new send)
-    send_uuid: str  # deterministic; what Maventa knows the invoice by
+    idempotency_key: str  # deterministic; what the target knows the send by (Maventa: the uuid)
     state: LedgerState
     invoice_number: str | None = None
-    maventa_invoice_id: str | None = None
-    delivery_state: str | None = None  # Maventa's invoice status (PENDING, SENT, FAILED, ...)
-    channel: str | None = None  # e.g. "EINVOICE", "EMAIL", "PRINT" as Maventa reports it
+    remote_id: str | None = None  # the target's id (Maventa invoice id, Maestro sales-invoice id)
+    remote_state: str | None = None  # the target's status (Maventa: PENDING, DELIVERED, FAILED ...)
+    remote_detail: str | None = None  # e.g. Maventa's channel (EINVOICE, EMAIL, PRINT)
+    source_version: str | None = None  # Severa's lastUpdatedDateTime of the invoice when picked up
     attempts: int = 0
     last_error: str | None = None
+    notify_attempts: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def ref(self) -> LedgerRef:
+        return LedgerRef(self.connector, self.account, self.invoice_guid)
+
+    @property
+    def label(self) -> str:
+        """``Invoice 10023`` (or the GUID), for messages."""
+        return f"Invoice {self.invoice_number}" if self.invoice_number else f"Invoice {self.invoice_guid}"
 
 
 class LogLevel(StrEnum):
@@ -141,7 +162,8 @@ class LogEntry:
 
     id: int
     at: datetime
-    company_id: int | None
+    connector: str | None
+    account: str | None
     level: LogLevel
     message: str  # for errors: the service's exact error text
     invoice_guid: str | None = None

@@ -1,4 +1,6 @@
-"""The transfer log (siirtoloki): what the integration screen shows users about each transfer.
+"""The transfer log (siirtoloki): what the integration screens show users about each transfer.
+
+Every line names its connector (``maventa``, ``maestro``) and account when it is about one.
 
 Error lines carry the service's exact error text, so support staff can search for it.
 """
@@ -16,18 +18,20 @@ from .models import LogEntry, LogLevel
 def insert_log(
     conn: sqlite3.Connection,
     at: datetime,
-    company_id: int | None,
+    connector: str | None,
+    account: str | None,
     level: LogLevel,
     message: str,
     invoice_guid: str | None,
     invoice_number: str | None,
 ) -> int:
     cur = conn.execute(
-        """INSERT INTO transfer_log (at, company_id, level, message, invoice_guid, invoice_number)
-           VALUES (?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO transfer_log (at, connector, account, level, message, invoice_guid, invoice_number)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (
             to_text(at),
-            company_id,
+            connector,
+            account,
             LogLevel(level).value,
             message,
             normalize_guid(invoice_guid) if invoice_guid else None,
@@ -46,20 +50,22 @@ class TransferLog:
         message: str,
         *,
         level: LogLevel = LogLevel.INFO,
-        company_id: int | None = None,
+        connector: str | None = None,
+        account: str | None = None,
         invoice_guid: str | None = None,
         invoice_number: str | None = None,
     ) -> LogEntry:
         at = self._db.now()
         with self._db.write() as conn:
-            new_id = insert_log(conn, at, company_id, level, message, invoice_guid, invoice_number)
+            new_id = insert_log(conn, at, connector, account, level, message, invoice_guid, invoice_number)
             row = conn.execute("SELECT * FROM transfer_log WHERE id = ?", (new_id,)).fetchone()
         return _log_entry(row)
 
     def entries(
         self,
         *,
-        company_id: int | None = None,
+        connector: str | None = None,
+        account: str | None = None,
         invoice_guid: str | None = None,
         level: LogLevel | None = None,
         min_level: LogLevel | None = None,
@@ -71,9 +77,12 @@ class TransferLog:
         """Log lines matching every filter given; `limit=None` for all."""
         sql = "SELECT * FROM transfer_log WHERE 1 = 1"
         args: list[object] = []
-        if company_id is not None:
-            sql += " AND company_id = ?"
-            args.append(company_id)
+        if connector is not None:
+            sql += " AND connector = ?"
+            args.append(connector)
+        if account is not None:
+            sql += " AND account = ?"
+            args.append(account)
         if invoice_guid is not None:
             sql += " AND invoice_guid = ?"
             args.append(normalize_guid(invoice_guid))
@@ -113,7 +122,8 @@ def _log_entry(row: sqlite3.Row) -> LogEntry:
     return LogEntry(
         id=row["id"],
         at=at,
-        company_id=row["company_id"],
+        connector=row["connector"],
+        account=row["account"],
         level=LogLevel(row["level"]),
         message=row["message"],
         invoice_guid=row["invoice_guid"],

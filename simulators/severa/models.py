@@ -2,7 +2,10 @@
 
 Field names follow the wire models (`InvoiceOutputModel`, `InvoiceStatusModel`, ...) in
 snake_case; `views.py` turns them into the JSON Severa sends. Money is a float in the
-organisation currency (EUR), rounded to cents where it is computed.
+organisation currency (EUR) on the wire and a `Decimal` wherever it is computed: a row's
+amount is quantity x unit price rounded to cents half away from zero, its VAT that amount x
+rate / 100 rounded the same way, and an invoice's totals are sums of rounded rows (`money`,
+`row_vat`) [inferred: Severa's UI shows row amounts to the cent and totals that add up].
 
 Finnish UI terms support staff search for: lasku (invoice), laskurivi (invoice row),
 laskun tila (invoice status), tuote (product), työlaji (work type), matkakululaji
@@ -15,6 +18,14 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round money half away from zero to cents (Severa's rounding of rows and totals)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -269,8 +280,18 @@ class InvoiceRow:
     sales_account: str = "3000"
 
     @property
+    def net(self) -> Decimal:
+        """Amount excluding VAT: quantity x unit price, half away from zero to cents."""
+        return money(Decimal(repr(float(self.quantity))) * Decimal(repr(float(self.unit_price))))
+
+    @property
+    def vat(self) -> Decimal:
+        """VAT of the row: its amount x rate / 100, half away from zero to cents."""
+        return money(self.net * Decimal(repr(float(self.vat_rate))) / 100)
+
+    @property
     def total(self) -> float:
-        return round(self.quantity * self.unit_price, 2)
+        return float(self.net)
 
 
 @dataclass

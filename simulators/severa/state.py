@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .errors import SeveraError, bad_param
@@ -528,27 +529,28 @@ class Backend:
         return list(dict.fromkeys(c for c in codes if c))
 
     def totals(self, inv: Invoice) -> dict[str, float]:
+        """The invoice's totals: sums of the rows' rounded amounts (see `InvoiceRow.net` / `.vat`)."""
         rows = self.rows_of(inv)
-        excl = round(sum(r.total for r in rows), 2)
-        tax = round(sum(round(r.total * r.vat_rate / 100, 2) for r in rows), 2)
+        excl = sum((r.net for r in rows), Decimal(0))
+        tax = sum((r.vat for r in rows), Decimal(0))
         by = {
-            k: round(sum(r.total for r in rows if r.row_type == k), 2)
+            k: float(sum((r.net for r in rows if r.row_type == k), Decimal(0)))
             for k in ("Hours", "ProjectFees", "TravelExpenses", "FlatRate")
         }
         return {
-            "excl": excl,
-            "tax": tax,
-            "incl": round(excl + tax, 2),
+            "excl": float(excl),
+            "tax": float(tax),
+            "incl": float(excl + tax),
             "hours_qty": round(sum(r.quantity for r in rows if r.row_type == "Hours"), 2),
             **by,
         }
 
     def vat_breakdown(self, inv: Invoice) -> dict[float, tuple[float, float]]:
-        out: dict[float, tuple[float, float]] = {}
+        sums: dict[float, tuple[Decimal, Decimal]] = {}
         for r in self.rows_of(inv):
-            base, tax = out.get(r.vat_rate, (0.0, 0.0))
-            out[r.vat_rate] = (round(base + r.total, 2), round(tax + round(r.total * r.vat_rate / 100, 2), 2))
-        return out
+            base, tax = sums.get(r.vat_rate, (Decimal(0), Decimal(0)))
+            sums[r.vat_rate] = (base + r.net, tax + r.vat)
+        return {rate: (float(base), float(tax)) for rate, (base, tax) in sums.items()}
 
     def invoice_changed(self, inv: Invoice) -> datetime:
         return last_changed(inv.audit)
@@ -635,6 +637,8 @@ class Backend:
             new = conv(value)
         except (TypeError, ValueError) as exc:
             raise bad_param(path, f"Invalid value for {path}: {exc}", "RequestBody") from exc
+        if new is None and attr in ("date", "due_date", "payment_term"):
+            raise bad_param(path, f"{path} cannot be empty.", "RequestBody")
         setattr(inv, attr, new)
         if attr == "payment_term":
             inv.due_date = inv.date + timedelta(days=new)

@@ -9,7 +9,6 @@ import pytest
 
 from bridge.config import SmtpSettings
 from bridge.connectors.maventa.integration import IntegrationError
-from bridge.connectors.maventa.transfer import TransferEngine
 from bridge.notify import Notifier
 from bridge.store import LedgerState, LogLevel
 
@@ -31,9 +30,9 @@ def messages(w: World, level: LogLevel | None = None) -> list[str]:
 def test_an_invoice_deleted_in_severa_before_it_was_sent_is_forgotten_with_a_warning(w: World) -> None:
     setup_company(w)
     guid = w.create_invoice("einvoice-maventa")
-    w.severa_sim.add_fault(  # the pass picks it up but cannot read it yet
+    w.severa_sim.add_fault(  # the pass picks it up but cannot read its rows yet
         {
-            "match": {"method": "GET", "path": f"/rest-api/v1/invoices/{guid}"},
+            "match": {"method": "GET", "path": f"/rest-api/v1/invoices/{guid}/invoicerows"},
             "effect": {"type": "status", "status": 503},
             "trigger": {"type": "next", "count": 4},
         }
@@ -71,11 +70,7 @@ def test_an_invoice_gone_from_severa_after_it_was_sent_still_settles(w: World) -
 
 def test_a_notification_that_cannot_be_mailed_is_reported_by_the_pass(w: World) -> None:
     setup_company(w)  # the demo's paper-only customer fails: print is not enabled
-    w.engine = TransferEngine(
-        w.integration,
-        notifier=Notifier(SmtpSettings(host="127.0.0.1", port=1, timeout=1.0)),
-        max_notify_attempts=2,
-    )
+    w.restart(notifier=Notifier(SmtpSettings(host="127.0.0.1", port=1, timeout=1.0)), max_notify_attempts=2)
     problems: list[str] = []
     for _ in range(4):
         problems += w.run_pass().problems
@@ -86,7 +81,7 @@ def test_a_notification_that_cannot_be_mailed_is_reported_by_the_pass(w: World) 
 
 def test_with_an_address_but_no_smtp_the_log_does_not_claim_there_is_no_address(w: World) -> None:
     setup_company(w)
-    w.engine = TransferEngine(w.integration, notifier=None)
+    w.restart(notifier=None)
     w.settle()
     assert any("SMTP) is not configured" in m for m in messages(w))
     assert not any("no notification address is set" in m for m in messages(w))

@@ -47,6 +47,7 @@ ENDPOINTS: dict[str, list[dict[str, str]]] = {
     "maventa": [
         {"method": "POST", "path": "/v1/invoices"},
         {"method": "GET", "path": "/v1/invoices/*"},
+        {"method": "GET", "path": "/v1/invoices"},
         {"method": "POST", "path": "/oauth2/token"},
     ],
     "severa": [
@@ -182,7 +183,7 @@ class ExactlyOnce(RuleBasedStateMachine):
         notify_crash = any(
             (c.target == "notifier" and c.after and c.struck)
             or (
-                c.target == "ledger" and c.method == "transition" and c.struck[3:4] == (LedgerState.NOTIFIED,)
+                c.target == "ledger" and c.method == "transition" and c.struck[2:3] == (LedgerState.NOTIFIED,)
             )
             for c in self.crashers
         )

@@ -15,6 +15,7 @@ from bridge.finvoice import (
     finvoice_base_name,
     validate_against_xsd,
 )
+from bridge.severa.model import parse_invoice
 from tests.bridge.test_finvoice_fixtures import STAMP, Case, amount, make_case, parse, texts, xsd_path
 
 
@@ -118,7 +119,7 @@ def test_totals_equal_the_sum_of_the_rows_and_the_vat_breakdown() -> None:
 def test_rounding_is_per_row_half_away_from_zero() -> None:
     case = make_case(7, n_rows=1)
     case.rows[0].update(quantity=1, unitPrice={"amount": 0.1, "currencyCode": "EUR"}, vatRate=25.5)
-    case.invoice["totalExcludingTax"] = case.invoice["totalIncludingTax"] = None
+    case.invoice["totalExcludingTax"] = case.invoice["totalIncludingTax"] = case.invoice["totalTax"] = None
     row = parse(build(case)).find("InvoiceRow")
     assert row is not None
     # 0.10 * 25.5 % = 0.0255 -> 0.03 (half up), never 0.02
@@ -133,8 +134,9 @@ def test_credit_note_is_inv02_with_negative_quantities_and_positive_prices(xsd: 
         row["unitPrice"]["amount"] = -row["unitPrice"]["amount"]
     from tests.bridge.test_finvoice_fixtures import severa_totals
 
-    excl, _, incl = severa_totals(case.rows)
+    excl, tax, incl = severa_totals(case.rows)
     case.invoice["totalExcludingTax"]["amount"], case.invoice["totalIncludingTax"]["amount"] = excl, incl
+    case.invoice["totalTax"]["amount"] = tax
     xml = build(case)
     assert validate_against_xsd(xml, xsd) == []
     root = parse(xml)
@@ -167,7 +169,7 @@ def test_e_mail_only_customer_and_the_mv8_switch(xsd: Path) -> None:
     root = parse(build(case))
     assert root.find("MessageTransmissionDetails") is None
     assert texts(root, "BuyerCommunicationDetails/BuyerEmailaddressIdentifier") == [case.customer["email"]]
-    off = build(case, include_buyer_email=False)
+    off = build(case, include_email=False)
     assert validate_against_xsd(off, xsd) == []
     assert b"EmailaddressIdentifier>" + case.customer["email"].encode() not in off
     case.customer["email"] = None
@@ -249,13 +251,22 @@ def test_foreign_buyer_and_rf_reference_and_swedish_language(xsd: Path) -> None:
     assert remittance.get("IdentificationSchemeName") == "ISO"
 
 
-def test_receiver_address_on_the_invoice_is_the_fallback() -> None:
+def test_receiver_address_on_the_invoice_comes_first_then_the_customer_card() -> None:
     case = make_case(13)
     case.address = None
     root = parse(build(case))
     assert texts(root, "BuyerPartyDetails/BuyerPostalAddressDetails/BuyerStreetName") == [
         case.invoice["receiverAddress"]["addressline"]
     ]
+    # an invoice without a receiver address: the customer card's headquarter address
+    case.invoice["receiverAddress"] = None
+    case.customer["headquarterAddress"] = {
+        "addressline": "Satamakatu 7",
+        "postalCode": "00160",
+        "city": "Helsinki",
+    }
+    root = parse(build(case))
+    assert texts(root, "BuyerPartyDetails/BuyerPostalAddressDetails/BuyerStreetName") == ["Satamakatu 7"]
 
 
 def test_due_date_from_payment_term_when_severa_has_none() -> None:
@@ -270,8 +281,8 @@ def test_same_input_same_bytes() -> None:
 
 
 def test_base_name_is_safe_for_maventa() -> None:
-    assert finvoice_base_name({"number": 10023, "guid": "g"}) == "invoice_10023"
-    assert finvoice_base_name({"number": None, "guid": "AB-12"}) == "invoice_ab_12"
+    assert finvoice_base_name(parse_invoice({"number": 10023, "guid": "g"})) == "invoice_10023"
+    assert finvoice_base_name(parse_invoice({"number": None, "guid": "AB-12"})) == "invoice_ab_12"
 
 
 # --- errors: everything wrong is reported at once, per field, in words ------------------------
@@ -282,10 +293,10 @@ def test_missing_customer_billing_address_names_the_customer_and_the_finnish_ter
     case.address = None
     case.invoice["receiverAddress"] = None
     errors = errors_of(case)
-    assert list(errors) == ["billingAddress"]
+    assert list(errors) == ["invoice.receiverAddress"]
     assert (
         f"Customer '{case.customer['name']}' has no billing address (laskutusosoite)"
-        in errors["billingAddress"]
+        in errors["invoice.receiverAddress"]
     )
 
 
@@ -328,7 +339,7 @@ def test_bad_seller_business_id_and_mismatching_vat_number() -> None:
 def test_no_rows() -> None:
     case = make_case(25)
     case.rows = []
-    case.invoice["totalExcludingTax"] = case.invoice["totalIncludingTax"] = None
+    case.invoice["totalExcludingTax"] = case.invoice["totalIncludingTax"] = case.invoice["totalTax"] = None
     errors = errors_of(case)
     assert list(errors) == ["rows"]
     assert "no rows (laskurivit)" in errors["rows"]
@@ -347,7 +358,7 @@ def test_all_problems_are_reported_together() -> None:
     assert {
         "invoice.number",
         "invoice.referenceNumber",
-        "billingAddress",
+        "invoice.receiverAddress",
         "seller.bank_accounts",
         "seller.business_id",
         "customer.vatNumber",
@@ -376,16 +387,16 @@ def test_incomplete_address_and_row_fields() -> None:
     case.rows[1].update(description="", code=[])
     errors = errors_of(case)
     assert {
-        "billingAddress.addressline",
-        "billingAddress.city",
-        "billingAddress.postalCode",
+        "invoice.receiverAddress.addressline",
+        "invoice.receiverAddress.city",
+        "invoice.receiverAddress.postalCode",
         "rows[1].quantity",
         "rows[2].description",
     } <= set(errors)
-    assert "postitoimipaikka" in errors["billingAddress.city"]
+    assert "postitoimipaikka" in errors["invoice.receiverAddress.city"]
 
 
 def test_address_too_long_for_three_lines_is_an_error_not_a_truncation() -> None:
     case = make_case(30)
     case.address["addressline"] = "\n".join(["Pitkäkatu 1 A 12"] * 4)  # type: ignore[index]
-    assert "three lines" in errors_of(case)["billingAddress.addressline"]
+    assert "three lines" in errors_of(case)["invoice.receiverAddress.addressline"]

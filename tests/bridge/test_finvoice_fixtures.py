@@ -21,6 +21,7 @@ from faker import Faker
 from lxml import etree
 
 from bridge.finvoice import BankAccount, SellerParty, make_viitenumero
+from bridge.severa.model import SeveraInvoice, parse_customer, parse_invoice, parse_lines
 
 VAT_RATES = (25.5, 14.0, 13.5, 10.0, 0.0)
 STAMP = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -44,8 +45,25 @@ class Case:
     address: dict[str, Any] | None
     seller: SellerParty
 
+    def document(self) -> SeveraInvoice:
+        """The invoice as the bridge's read model holds it: rows and customer card read.
+
+        ``address`` is the billing address Severa prints on the invoice (``receiverAddress``);
+        None leaves the invoice's own ``receiverAddress`` (and the card's headquarter address)."""
+        invoice = dict(self.invoice)
+        if self.address is not None:
+            invoice["receiverAddress"] = {
+                k: v
+                for k, v in self.address.items()
+                if k in ("addressline", "postalCode", "city", "country", "state")
+            }
+        return parse_invoice(invoice).with_details(
+            parse_lines(self.rows, str((invoice.get("currency") or {}).get("code") or "EUR")),
+            parse_customer(self.customer),
+        )
+
     def build_args(self) -> tuple[Any, ...]:
-        return (self.invoice, self.rows, self.customer, self.address, self.seller)
+        return (self.document(), self.seller)
 
 
 def cents(value: Decimal) -> Decimal:

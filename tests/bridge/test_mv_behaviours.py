@@ -23,8 +23,8 @@ from pypdf import PdfReader
 
 from bridge.config import SmtpSettings
 from bridge.connectors.maventa import MaventaClient
+from bridge.connectors.maventa.connector import MaventaConnector
 from bridge.connectors.maventa.integration import SENT_FLAG_ERROR, IntegrationError, MaventaIntegration
-from bridge.connectors.maventa.transfer import TransferEngine
 from bridge.notify import Notifier
 from bridge.severa import SeveraClient
 from bridge.store import (
@@ -37,6 +37,7 @@ from bridge.store import (
     SendingCompany,
     Store,
 )
+from bridge.transfer import TransferEngine
 from simulators.mailbox import MailboxSimulator
 from simulators.maventa import MaventaSimulator
 from simulators.severa import SeveraSimulator
@@ -103,7 +104,7 @@ def _fresh_world(sims: tuple[SeveraSimulator, MaventaSimulator, MailboxSimulator
         box.reset()
         assert box.smtp_port is not None
         notifier = Notifier(SmtpSettings(host="127.0.0.1", port=box.smtp_port, timeout=5.0))
-    engine = TransferEngine(integration, notifier=notifier)
+    engine = TransferEngine(severa, store, [MaventaConnector(integration)], notifier=notifier)
     return World(s, m, severa, maventa, store, integration, engine, box if mailbox else None, notifier)
 
 
@@ -199,7 +200,7 @@ def maventa_uploads(w: World) -> dict[str, dict[str, list[str]]]:
 def upload_of(w: World, number: int | str) -> dict[str, list[str]]:
     """The form fields of the upload Maventa accepted for the current send of an invoice."""
     uploads = maventa_uploads(w)
-    uuid = ledger(w, number).send_uuid
+    uuid = ledger(w, number).idempotency_key
     assert uuid in uploads, f"Maventa accepted no upload of invoice {number} (uuid {uuid})"
     return uploads[uuid]
 
@@ -246,7 +247,12 @@ def ledger(w: World, number: int | str) -> LedgerEntry:
 
 
 def log_texts(w: World, company: SendingCompany | None = None) -> list[str]:
-    entries = w.store.log.entries(company_id=company.id if company else None, limit=None, newest_first=False)
+    entries = w.store.log.entries(
+        connector="maventa" if company else None,
+        account=str(company.id) if company else None,
+        limit=None,
+        newest_first=False,
+    )
     return [e.message for e in entries]
 
 
@@ -402,7 +408,7 @@ def test_mv2_existing_maventa_user_gets_no_key_and_is_told_what_to_do(w: World) 
         "company UUID",
     ):
         assert words in result.message
-    warnings = w.store.log.entries(company_id=company.id, level=LogLevel.WARNING)
+    warnings = w.store.log.entries(connector="maventa", account=str(company.id), level=LogLevel.WARNING)
     assert [e.message for e in warnings] == [result.message]
     assert w.integration.prefill(RANTA) == {"company_uuid": None, "user_api_key": None}
     # no company was created at Maventa, and nothing else can be done yet
@@ -611,7 +617,7 @@ def test_mv5_each_unit_sends_its_own_invoices_with_its_own_maventa_account(w: Wo
     assert by_unit == {RANTA: ["10001", "10002", "10003"], HAMALAINEN: [str(HAMALAINEN_INVOICE)]}
     sent = maventa_invoice(w, HAMALAINEN_INVOICE)
     assert sent.sender["bid"] == HAMALAINEN_BID and sent.status == "DELIVERED"
-    assert ledger(w, HAMALAINEN_INVOICE).company_id == hamalainen.id
+    assert ledger(w, HAMALAINEN_INVOICE).account == str(hamalainen.id)
     assert w.severa_status_of(HAMALAINEN_INVOICE) == AFTER_TRANSFER
     # through the API: each account sees only its own invoices
     seen = [i["number"] for i in w.integration.client_for(hamalainen).list_invoices(direction="SENT")]
@@ -642,7 +648,7 @@ def test_mv5_a_unit_without_business_id_invoices_through_its_company(w: World) -
     sent = maventa_invoice(w, number)
     assert sent.company_id == w.companies[RANTA].maventa_company_uuid
     assert sent.sender["bid"] == RANTA_BID
-    assert ledger(w, number).company_id == w.companies[RANTA].id
+    assert ledger(w, number).account == str(w.companies[RANTA].id)
     # the transfer itself went through Ranta Oy's account; the delivery then fails at Maventa
     customer = customer_of(w, number)
     assert not customer.get("email") and not customer.get("eInvoiceAddress")
@@ -721,7 +727,7 @@ def test_mv7_own_pdfs_in_print_service_add_a_cover_page_and_every_page_is_charge
 
     sent = maventa_invoice(w, PAPER_CUSTOMER)
     assert sent.status == "DELIVERED" and sent.destination == "PRINT"
-    assert ledger(w, PAPER_CUSTOMER).channel == "PRINT"
+    assert ledger(w, PAPER_CUSTOMER).remote_detail == "PRINT"
     assert w.severa_status_of(PAPER_CUSTOMER) == AFTER_TRANSFER
     jobs = outbox(w, kind="print", invoice_id=sent.id)
     assert len(jobs) == 1
@@ -755,7 +761,7 @@ def test_mv8_on_the_customer_email_goes_with_the_invoice(w: World) -> None:
 
     customer = w.severa.get_customer(str(severa_invoice(w, EMAIL_CUSTOMER)["customer"]["guid"]))
     sent = maventa_invoice(w, EMAIL_CUSTOMER)
-    assert sent.destination == "EMAIL" and ledger(w, EMAIL_CUSTOMER).channel == "EMAIL"
+    assert sent.destination == "EMAIL" and ledger(w, EMAIL_CUSTOMER).remote_detail == "EMAIL"
     assert customer["email"].encode() in sent.files[0].content  # in the Finvoice too
     mails = outbox(w, purpose="invoice", invoice_id=sent.id)
     assert [m["to"] for m in mails] == [[customer["email"]]]
@@ -771,7 +777,7 @@ def test_mv8_off_customers_without_einvoice_address_go_to_print(w: World) -> Non
     drain(w)
 
     sent = maventa_invoice(w, EMAIL_CUSTOMER)
-    assert sent.destination == "PRINT" and ledger(w, EMAIL_CUSTOMER).channel == "PRINT"
+    assert sent.destination == "PRINT" and ledger(w, EMAIL_CUSTOMER).remote_detail == "PRINT"
     customer = w.severa.get_customer(str(severa_invoice(w, EMAIL_CUSTOMER)["customer"]["guid"]))
     assert customer["email"].encode() not in sent.files[0].content
     assert outbox(w, purpose="invoice") == []  # no invoice went by e-mail
@@ -1032,7 +1038,7 @@ def test_mv12_an_invoice_that_cannot_become_a_finvoice_gets_the_error_status_log
     assert [e.message for e in errors] == [f"Invoice {number}: sending to Maventa failed: {problem}"]
     # never sent: Maventa holds no such invoice and accepted no upload for it
     assert [i for i in wm.maventa_invoices() if i.number == str(number)] == []
-    assert entry.send_uuid not in maventa_uploads(wm)
+    assert entry.idempotency_key not in maventa_uploads(wm)
     assert wm.mailbox is not None
     mails = [m for m in wm.mailbox.find(to="virheet@ranta.fi") if str(number) in m.subject]
     assert len(mails) == 1

@@ -26,12 +26,13 @@ from typing import Any
 
 from bridge.config import SmtpSettings
 from bridge.connectors.maventa import MaventaClient
+from bridge.connectors.maventa.connector import MaventaConnector
 from bridge.connectors.maventa.integration import MaventaIntegration
-from bridge.connectors.maventa.transfer import PassReport, TransferEngine
 from bridge.http import RetryPolicy
 from bridge.notify import Notifier
 from bridge.severa import SeveraClient
-from bridge.store import LedgerEntry, LedgerState, SendingCompany, Store
+from bridge.store import LedgerEntry, LedgerRef, LedgerState, SendingCompany, Store
+from bridge.transfer import PassReport, TransferEngine
 from simulators.mailbox import MailboxSimulator
 from simulators.maventa import MaventaSimulator
 from simulators.severa import SeveraSimulator
@@ -126,19 +127,21 @@ class World:
         maventa = MaventaClient(
             m.client(base_url=MAVENTA_ROOT), mc["vendor_api_keys"][0], policy=policy, sleep=no_sleep
         )
-        store = Store(":memory:")
+        store = Store(":memory:", now=s.clock.now)  # the bridge lives on the simulators' clock
         integration = MaventaIntegration(severa, maventa, store)
         notifier = None
         if mailbox is not None:
             mailbox.reset()
             assert mailbox.smtp_port is not None, "start the mailbox's SMTP listener first"
             notifier = Notifier(SmtpSettings(host="127.0.0.1", port=mailbox.smtp_port, timeout=5.0))
-        engine = TransferEngine(integration, notifier=notifier)
+        engine = TransferEngine(severa, store, [MaventaConnector(integration)], notifier=notifier)
         return cls(s, m, severa, maventa, store, integration, engine, mailbox, notifier)
 
-    def restart(self) -> TransferEngine:
-        """A new engine over the same store (and the same clients), as after a process crash."""
-        self.engine = TransferEngine(self.integration, notifier=self.notifier)
+    def restart(self, **options: Any) -> TransferEngine:
+        """A new engine over the same store (and the same clients), as after a process crash;
+        ``options`` go to ``TransferEngine`` (e.g. ``notifier=``, ``max_notify_attempts=``)."""
+        options.setdefault("notifier", self.notifier)
+        self.engine = TransferEngine(self.severa, self.store, [MaventaConnector(self.integration)], **options)
         return self.engine
 
     # ------------------------------------------------------------------ running
@@ -182,7 +185,7 @@ class World:
                     continue
                 if inv.business_unit_guid.lower() != company.business_unit_guid.lower():
                     continue
-                entry = self.store.ledger.get(inv.guid, company.id)
+                entry = self.store.ledger.get(LedgerRef("maventa", str(company.id), inv.guid))
                 if entry is None or entry.state in (LedgerState.DELIVERED, LedgerState.NOTIFIED):
                     out.append(inv.guid)
         return out
@@ -291,7 +294,7 @@ class World:
 
     # ------------------------------------------------------------------ bridge side
     def ledger(self, invoice_guid: str, unit: str = "Ranta Oy") -> LedgerEntry | None:
-        return self.store.ledger.get(invoice_guid, self.companies[unit].id)
+        return self.store.ledger.get(LedgerRef("maventa", str(self.companies[unit].id), invoice_guid))
 
     def log_lines(self, invoice_guid: str, level: str | None = None) -> list[Any]:
         """Transfer-log lines about one invoice (``level`` e.g. "ERROR"), oldest first."""
@@ -343,13 +346,16 @@ CRASH_POINTS: tuple[tuple[str, str], ...] = (
     ("ledger", "transition"),
     ("ledger", "requeue"),
     ("ledger", "discard"),
+    ("ledger", "claim_notification"),
     ("severa", "iter_invoices"),
+    ("severa", "iter_invoice_rows"),
+    ("severa", "iter_customers"),
     ("severa", "get_invoice"),
     ("severa", "set_invoice_status"),
     ("severa", "get_invoice_pdf"),
     ("maventa", "send_invoice"),
     ("maventa", "find_invoice_by_uuid"),
-    ("maventa", "get_invoice"),
+    ("maventa", "get_invoices"),
     ("notifier", "notify_sending_error"),
 )
 
@@ -462,12 +468,12 @@ def exactly_once_problems(
     * Severa statuses are checked only for invoices the user did not move after their last move
       into the transfer status (``user_moved``).
     """
+    from bridge.connectors.maventa.connector import send_uuid
     from bridge.notify import notification_message_id
-    from bridge.store.ledger import send_uuid
 
     problems: list[str] = []
     company = w.store.companies.get(w.companies[unit].id)
-    rows = {e.invoice_guid: e for e in w.store.ledger.in_state(company_id=company.id)}
+    rows = {e.invoice_guid: e for e in w.store.ledger.in_state(connector="maventa", account=str(company.id))}
     known_uuids: dict[str, str] = {}
     for guid, row in rows.items():
         for g in range(row.generation + 1):
@@ -495,7 +501,7 @@ def exactly_once_problems(
             problems.append(f"{what}: {sends} sends at Maventa")
         if row.invoice_number and numbers.get(row.invoice_number, 0) > row.generation + 1:
             problems.append(f"{what}: {numbers[row.invoice_number]} Maventa invoices carry its number")
-        current = by_id.get(row.send_uuid)
+        current = by_id.get(row.idempotency_key)
         status = w.severa_status(guid) if guid in w.severa_sim.main.org.invoices else None
         check_status = guid not in user_moved
         if row.state is LedgerState.DELIVERED:
@@ -514,7 +520,7 @@ def exactly_once_problems(
                 problems.append(f"{what}: {len(errors)} ERROR log lines")
             if w.mailbox is not None and company.settings.notification_email:
                 ids = [m.message_id for m in mails]
-                if notification_message_id(row.send_uuid) not in ids:
+                if notification_message_id(row.idempotency_key) not in ids:
                     problems.append(f"{what}: no notification e-mail for the current send")
                 mine = {notification_message_id(uid) for uid, g in known_uuids.items() if g == guid}
                 distinct = {i for i in ids if i in mine}

@@ -516,6 +516,14 @@ class MaventaClient:
                 return
             page += 1
 
+    def get_invoices(self, ids: Iterable[str]) -> list[JsonObject]:
+        """The sent invoices with these ids, 100 per ``GET /v1/invoices?ids=...`` (missing ids are absent)."""
+        wanted = list(dict.fromkeys(ids))
+        found: list[JsonObject] = []
+        for start in range(0, len(wanted), 100):
+            found += self.list_invoices(ids=wanted[start : start + 100], per_page=100)
+        return found
+
     def invoice_actions(self, invoice_id: str, types: Iterable[str] = ()) -> list[JsonObject]:
         """``GET /v1/invoices/{id}/actions``: ``[{type, channel, message, key, happened_at}]``."""
         wanted = list(types)

@@ -454,7 +454,7 @@ class MaventaIntegration:
         return company
 
     def _log(self, company: SendingCompany, level: LogLevel, message: str) -> None:
-        self.store.log.add(message, level=level, company_id=company.id)
+        self.store.log.add(message, level=level, connector="maventa", account=str(company.id))
 
 
 def _is_email(text: str) -> bool:
