@@ -54,7 +54,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -65,6 +65,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "IDEMPOTENT_METHODS",
     "HeaderAuth",
+    "HttpOptions",
     "JsonObject",
     "Page",
     "RateLimiter",
@@ -490,6 +491,17 @@ class _Metered(httpx.Auth):
             flow.close()
 
 
+class HttpOptions(TypedDict, total=False):
+    """The keyword options every client passes on to its ``ServiceHttp``: the retry policy, a rate
+    limiter and the test seams (None = the default)."""
+
+    policy: RetryPolicy | None
+    limiter: RateLimiter | None
+    clock: Callable[[], float] | None
+    sleep: Callable[[float], None] | None
+    rand: Callable[[], float] | None
+
+
 class ServiceHttp:
     """One service's HTTP channel: base URL, retry policy, optional rate limiter, error typing.
 
@@ -665,6 +677,11 @@ class ServiceClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def calls(self) -> int:
+        """Requests sent so far (each attempt, token request and repeat after a 401 counts)."""
+        return self.http.calls
 
     def auth_headers(self) -> dict[str, str]:
         """The credential headers a call needs now, for a raw request outside this client (a
