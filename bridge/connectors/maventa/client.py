@@ -474,7 +474,7 @@ class MaventaClient(ServiceClient):
                 return
             page += 1
 
-    def get_invoices(self, ids: Sequence[str]) -> list[JsonObject]:
+    def get_invoices(self, ids: Iterable[str]) -> list[JsonObject]:
         """The sent invoices with these ids, polled in batches (the bridge's delivery check).
 
         ``GET /v1/invoices?direction=SENT&ids=a,b,c&per_page=100``: the AX spec's ``ids`` is a
