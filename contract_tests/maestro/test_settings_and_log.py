@@ -131,15 +131,20 @@ def _log(maestro: MaestroTarget, **params: Any) -> list[tuple[int | None, str]]:
     return [(e["invoice_id"], e["event"]) for e in r.json()["items"]]
 
 
-def test_import_log_by_invoice_number_guid_and_id(maestro: MaestroTarget) -> None:
+def _three_invoices(maestro: MaestroTarget, prefix: str, first_codes: list[str]) -> list[dict[str, Any]]:
+    """Three imports on a fresh company; the second one's Severa number is the third one's Maestro id."""
     maestro.require_control()
     maestro.reset()
     customer = ensure_customer(maestro)
-    first = _imported(maestro, customer, "7001", ["NOPE"])
-    # the second invoice's Severa number is the third invoice's Maestro id
+    first = _imported(maestro, customer, f"{prefix}01", first_codes)
     second = _imported(maestro, customer, str(first["invoice_id"] + 2), ["KONS"])
-    third = _imported(maestro, customer, "7003", ["NOPE"])
+    third = _imported(maestro, customer, f"{prefix}03", first_codes)
     assert third["invoice_id"] == int(second["invoice_number"])
+    return [first, second, third]
+
+
+def test_import_log_by_invoice_number_guid_and_id(maestro: MaestroTarget) -> None:
+    first, second, third = _three_invoices(maestro, "70", ["NOPE"])
 
     first_entries = [(first["invoice_id"], "invoice_imported"), (first["invoice_id"], "product_not_matched")]
     assert _log(maestro, invoice_number="7001") == first_entries
@@ -165,12 +170,7 @@ def test_import_log_by_invoice_number_guid_and_id(maestro: MaestroTarget) -> Non
 
 
 def test_the_deprecated_invoice_parameter_follows_its_documented_precedence(maestro: MaestroTarget) -> None:
-    maestro.require_control()
-    maestro.reset()
-    customer = ensure_customer(maestro)
-    first = _imported(maestro, customer, "7101", ["KONS"])
-    second = _imported(maestro, customer, str(first["invoice_id"] + 2), ["KONS"])
-    third = _imported(maestro, customer, "7103", ["KONS"])
+    first, second, third = _three_invoices(maestro, "71", ["KONS"])
     ambiguous = second["invoice_number"]  # also the third invoice's Maestro id
     assert _log(maestro, invoice=ambiguous) == [(second["invoice_id"], "invoice_imported")]  # number first
     assert _log(maestro, invoice=str(first["invoice_id"])) == [(first["invoice_id"], "invoice_imported")]

@@ -136,6 +136,16 @@ def make(
     return client, rec, clock, fake
 
 
+DEMO_COMPANY: dict[str, Any] = {
+    "name": "Demo Oy",
+    "bid": "FI12345678",
+    "address1": "Katu 1",
+    "post_code": "00100",
+    "post_office": "Helsinki",
+    "city": "Helsinki",
+    "country": "FI",
+    "email": "info@demo.fi",
+}
 FINVOICE = b'<?xml version="1.0" encoding="UTF-8"?><Finvoice Version="3.0"/>'
 
 
@@ -193,17 +203,7 @@ def test_registration_needs_no_token() -> None:
         "first_name": "Maija",
         "last_name": "Meikäläinen",
     }
-    company = client.create_company(
-        user_api_key="new-key",
-        name="Demo Oy",
-        bid="FI12345678",
-        address1="Katu 1",
-        post_code="00100",
-        post_office="Helsinki",
-        city="Helsinki",
-        country="FI",
-        email="info@demo.fi",
-    )
+    company = client.create_company(user_api_key="new-key", **DEMO_COMPANY)
     assert company == "cid"
     parts = {name: payload.decode() for name, _, payload, _ in multipart(rec.requests[1])}
     assert parts["bid"] == "FI12345678" and parts["no_vat"] == "false" and parts["user_api_key"] == "new-key"
@@ -465,17 +465,7 @@ def test_every_upload_of_a_client_uses_its_one_boundary_and_the_body_is_well_for
 
 def test_registration_upload_uses_the_boundary_too() -> None:
     client, rec, _, _ = make(company=None, key=None)
-    client.create_company(
-        user_api_key="k",
-        name="Demo Oy",
-        bid="FI12345678",
-        address1="Katu 1",
-        post_code="00100",
-        post_office="Helsinki",
-        city="Helsinki",
-        country="FI",
-        email="info@demo.fi",
-    )
+    client.create_company(user_api_key="k", **DEMO_COMPANY)
     assert _boundary(rec.requests[-1]) == client.multipart_boundary
     assert dict((n, v) for n, _, v, _ in multipart(rec.requests[-1]))["name"] == b"Demo Oy"
 
