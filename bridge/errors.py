@@ -1,6 +1,6 @@
 """Typed errors of the bridge's HTTP clients.
 
-Every failure of a call to Severa or Maventa ends in one of these exceptions, so the
+Every failure of a call to Severa, Maventa or Maestro ends in one of these exceptions, so the
 transfer engine can decide what to do without looking at raw HTTP:
 
 ``BridgeError``
@@ -18,6 +18,8 @@ transfer engine can decide what to do without looking at raw HTTP:
       (the list of detail objects as sent).
     * ``MaventaError``: ``{"code", "message", "details": [str, ...]}`` gives ``code``
       (e.g. ``invalid_credentials``, ``invalid_parameters``) and ``details``.
+    * ``MaestroError``: ``{"code", "message", "details": [{"field", "message"}]}`` gives
+      ``code`` (e.g. ``invalid_api_key``, ``validation_failed``) and ``details``.
     * ``MalformedResponseError`` (and its per-service subclasses): a 2xx answer whose
       body is not what the API promises (not JSON, wrong shape). Retryable when the
       request itself was safe to repeat.
@@ -41,11 +43,16 @@ secrets back).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "BridgeError",
     "ConfigurationError",
+    "MaestroError",
+    "MaestroMalformedResponse",
     "MalformedResponseError",
     "MaventaError",
     "MaventaMalformedResponse",
@@ -126,95 +133,20 @@ class ServiceError(BridgeError):
         return self.status == 429
 
 
-class SeveraError(ServiceError):
-    """An error answer of Visma Severa's REST API (``ExceptionModel`` envelope)."""
+class _EnvelopeError(ServiceError):
+    """A service error read from the service's own JSON error body.
 
-    service = "Severa"
-
-    def __init__(
-        self,
-        status: int,
-        type: str | None,
-        message: str,
-        details: list[dict[str, Any]] | None = None,
-        body: str = "",
-        *,
-        method: str = "",
-        url: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        self.type = type
-        self.details: list[dict[str, Any]] = list(details or [])
-        super().__init__(status, message, body=body, method=method, url=url, retry_after=retry_after)
-
-    def _render(self) -> str:
-        kind = f" {self.type}" if self.type else ""
-        where = f" ({self.method} {self.url})" if self.method else ""
-        return f"Severa answered {self.status}{kind}{where}: {self.message}"
-
-    @property
-    def is_scope(self) -> bool:
-        """The credentials lack an API scope for this call (403 ``InsufficientApiScope``)."""
-        return self.type == "InsufficientApiScope"
-
-    @property
-    def is_auth(self) -> bool:
-        return super().is_auth or self.type in ("AuthenticationRequired", "InsufficientApiScope")
-
-    @property
-    def is_validation(self) -> bool:
-        return super().is_validation or self.type in (
-            "InvalidParameter",
-            "InvalidRequest",
-            "InvalidOperation",
-        )
-
-    @classmethod
-    def from_body(
-        cls,
-        status: int,
-        text: str,
-        payload: Any,
-        *,
-        method: str = "",
-        url: str = "",
-        retry_after: float | None = None,
-    ) -> SeveraError:
-        """Build from an error answer; ``payload`` is the parsed JSON or None."""
-        err_type: str | None = None
-        details: list[dict[str, Any]] = []
-        message = ""
-        if isinstance(payload, Mapping):
-            inner = payload.get("error", payload)
-            if isinstance(inner, Mapping):
-                t = inner.get("type")
-                err_type = t if isinstance(t, str) else None
-                raw_details = inner.get("details")
-                if isinstance(raw_details, list):
-                    details = [d for d in raw_details if isinstance(d, dict)]
-                message = "; ".join(
-                    str(d.get("message"))
-                    for d in details
-                    if isinstance(d.get("message"), str) and d.get("message")
-                )
-                if not message and isinstance(inner.get("message"), str):
-                    message = inner["message"]
-        if not message:
-            message = _short_text(text) or _reason(status)
-        return cls(status, err_type, message, details, text, method=method, url=url, retry_after=retry_after)
-
-
-class MaventaError(ServiceError):
-    """An error answer of Maventa's AutoXChange API (``{"code","message","details"}``)."""
-
-    service = "Maventa"
+    ``code`` is the machine-readable kind the service names (Severa's ``type``, Maventa's and
+    Maestro's ``code``), ``details`` the body's detail entries as sent. Subclasses say how to
+    read their envelope (``_envelope``) and how to show a detail (``_detail_text``).
+    """
 
     def __init__(
         self,
         status: int,
         code: str | None,
         message: str,
-        details: list[str] | None = None,
+        details: list[Any] | None = None,
         body: str = "",
         *,
         method: str = "",
@@ -222,18 +154,51 @@ class MaventaError(ServiceError):
         retry_after: float | None = None,
     ) -> None:
         self.code = code
-        self.details: list[str] = list(details or [])
+        self.details: list[Any] = list(details or [])
         super().__init__(status, message, body=body, method=method, url=url, retry_after=retry_after)
+
+    #: envelope codes that mean the credentials were refused / the content was refused
+    auth_codes: frozenset[str] = frozenset()
+    validation_codes: frozenset[str] = frozenset()
+
+    @property
+    def is_auth(self) -> bool:
+        return super().is_auth or self.code in self.auth_codes
+
+    @property
+    def is_validation(self) -> bool:
+        return super().is_validation or self.code in self.validation_codes
 
     def _render(self) -> str:
         kind = f" {self.code}" if self.code else ""
         where = f" ({self.method} {self.url})" if self.method else ""
-        extra = f" [{'; '.join(self.details)}]" if self.details else ""
-        return f"Maventa answered {self.status}{kind}{where}: {self.message}{extra}"
+        shown = [t for t in (self._detail_text(d) for d in self.details) if t]
+        extra = f" [{'; '.join(shown)}]" if shown else ""
+        return f"{self.service} answered {self.status}{kind}{where}: {self.message}{extra}"
 
-    @property
-    def is_auth(self) -> bool:
-        return super().is_auth or self.code in ("invalid_credentials", "auth_unauthorized")
+    def _detail_text(self, detail: Any) -> str:
+        """How one detail entry reads in the message ("" = not shown)."""
+        return ""
+
+    @classmethod
+    def _envelope(cls, payload: Any) -> tuple[str | None, str, list[Any]]:
+        """``(code, message, details)`` from the parsed error body (``None`` when not JSON).
+
+        By default the flat ``{"code", "message", "details"}`` body that Maventa and Maestro
+        share; ``_details`` reads the details.
+        """
+        if not isinstance(payload, Mapping):
+            return None, "", []
+        code, message = payload.get("code"), payload.get("message")
+        return (
+            code if isinstance(code, str) else None,
+            message if isinstance(message, str) else "",
+            cls._details(payload.get("details")),
+        )
+
+    @classmethod
+    def _details(cls, raw: Any) -> list[Any]:
+        return list(raw) if isinstance(raw, list) else []
 
     @classmethod
     def from_body(
@@ -245,23 +210,115 @@ class MaventaError(ServiceError):
         method: str = "",
         url: str = "",
         retry_after: float | None = None,
-    ) -> MaventaError:
-        code: str | None = None
-        message = ""
-        details: list[str] = []
-        if isinstance(payload, Mapping):
-            c = payload.get("code")
-            code = c if isinstance(c, str) else None
-            m = payload.get("message")
-            message = m if isinstance(m, str) else ""
-            raw = payload.get("details")
-            if isinstance(raw, list):
-                details = [str(d) for d in raw]
-            elif isinstance(raw, str):
-                details = [raw]
-        if not message:
-            message = _short_text(text) or _reason(status)
+    ) -> Self:
+        """Build from an error answer; ``payload`` is the parsed JSON or None."""
+        code, message, details = cls._envelope(payload)
+        message = message or _short_text(text) or _reason(status)
         return cls(status, code, message, details, text, method=method, url=url, retry_after=retry_after)
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, payload: Any, retry_after: float | None) -> Self:
+        """The typed error of an error answer (a ``ServiceHttp`` ``error_factory``)."""
+        return cls.from_body(
+            response.status_code,
+            response.text,
+            payload,
+            method=response.request.method,
+            url=response.request.url.path,
+            retry_after=retry_after,
+        )
+
+
+class SeveraError(_EnvelopeError):
+    """An error answer of Visma Severa's REST API (``ExceptionModel`` envelope)."""
+
+    service = "Severa"
+    details: list[dict[str, Any]]
+    auth_codes = frozenset({"AuthenticationRequired", "InsufficientApiScope"})
+    validation_codes = frozenset({"InvalidParameter", "InvalidRequest", "InvalidOperation"})
+
+    @property
+    def type(self) -> str | None:
+        """The envelope's ``type`` (``InvalidParameter``, ``AuthenticationRequired`` ...)."""
+        return self.code
+
+    @property
+    def is_scope(self) -> bool:
+        """The credentials lack an API scope for this call (403 ``InsufficientApiScope``)."""
+        return self.type == "InsufficientApiScope"
+
+    @classmethod
+    def _envelope(cls, payload: Any) -> tuple[str | None, str, list[Any]]:
+        # the details' messages are the message; they are not repeated after it
+        if not isinstance(payload, Mapping):
+            return None, "", []
+        inner = payload.get("error", payload)
+        if not isinstance(inner, Mapping):
+            return None, "", []
+        kind = inner.get("type")
+        raw = inner.get("details")
+        details = [d for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
+        message = "; ".join(
+            d["message"] for d in details if isinstance(d.get("message"), str) and d["message"]
+        )
+        if not message and isinstance(inner.get("message"), str):
+            message = inner["message"]
+        return (kind if isinstance(kind, str) else None), message, details
+
+
+class MaventaError(_EnvelopeError):
+    """An error answer of Maventa's AutoXChange API (``{"code","message","details"}``)."""
+
+    service = "Maventa"
+    details: list[str]
+    auth_codes = frozenset({"invalid_credentials", "auth_unauthorized"})
+
+    def _detail_text(self, detail: Any) -> str:
+        return str(detail)
+
+    @classmethod
+    def _details(cls, raw: Any) -> list[Any]:
+        if isinstance(raw, list):
+            return [str(d) for d in raw]
+        return [raw] if isinstance(raw, str) else []
+
+
+class MaestroError(_EnvelopeError):
+    """An error answer of the Maestro ERP API (virheilmoitus: ``{"code","message","details"}``).
+
+    ``code`` is Maestro's stable code (``invalid_api_key``, ``validation_failed``,
+    ``totals_mismatch``, ``customer_not_found``, ``fallback_product_protected`` ...);
+    ``details`` the ``[{"field", "message"}]`` entries, each naming the offending field
+    (``rows[1].codes``) or ``None``.
+    """
+
+    service = "Maestro"
+    details: list[dict[str, Any]]
+    auth_codes = frozenset({"missing_api_key", "invalid_api_key"})
+    validation_codes = frozenset(
+        {"bad_request", "validation_failed", "totals_mismatch", "customer_not_found"}
+    )
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields the details name, in order (e.g. ``["business_id"]``)."""
+        return [str(d["field"]) for d in self.details if d.get("field")]
+
+    def _detail_text(self, detail: Any) -> str:
+        field, message = detail.get("field"), detail.get("message") or ""
+        return f"{field}: {message}" if field else str(message)
+
+    @classmethod
+    def _details(cls, raw: Any) -> list[Any]:
+        entries = raw if isinstance(raw, list) else []
+        return [
+            {
+                "field": d["field"] if isinstance(d.get("field"), str) else None,
+                "message": str(d.get("message") or ""),
+            }
+            for d in entries
+            if isinstance(d, Mapping)
+        ]
 
 
 class MalformedResponseError(ServiceError):
@@ -271,19 +328,33 @@ class MalformedResponseError(ServiceError):
     def retryable(self) -> bool:
         return True
 
+    @classmethod
+    def for_response(cls, response: httpx.Response, why: str) -> Self:
+        """The error for an unreadable 2xx answer (a ``ServiceHttp`` ``malformed_factory``)."""
+        return cls(
+            response.status_code,
+            why,
+            body=response.text,
+            method=response.request.method,
+            url=response.request.url.path,
+        )
 
-class SeveraMalformedResponse(MalformedResponseError, SeveraError):
+
+class _MalformedEnvelope(MalformedResponseError, _EnvelopeError):
+    def __init__(self, status: int, message: str, body: str = "", *, method: str = "", url: str = "") -> None:
+        _EnvelopeError.__init__(self, status, None, message, None, body, method=method, url=url)
+
+
+class SeveraMalformedResponse(_MalformedEnvelope, SeveraError):
     """Severa answered 2xx with an unreadable body."""
 
-    def __init__(self, status: int, message: str, body: str = "", *, method: str = "", url: str = "") -> None:
-        SeveraError.__init__(self, status, None, message, None, body, method=method, url=url)
 
-
-class MaventaMalformedResponse(MalformedResponseError, MaventaError):
+class MaventaMalformedResponse(_MalformedEnvelope, MaventaError):
     """Maventa answered 2xx with an unreadable body."""
 
-    def __init__(self, status: int, message: str, body: str = "", *, method: str = "", url: str = "") -> None:
-        MaventaError.__init__(self, status, None, message, None, body, method=method, url=url)
+
+class MaestroMalformedResponse(_MalformedEnvelope, MaestroError):
+    """Maestro answered 2xx with an unreadable body."""
 
 
 class TransportFailure(BridgeError):

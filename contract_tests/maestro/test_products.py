@@ -100,3 +100,14 @@ def test_paging(maestro: MaestroTarget) -> None:
     assert page["total"] == everything["total"] and page["limit"] == 2 and page["offset"] == 1
     assert page["items"] == everything["items"][1:3]
     assert_error(maestro.get("/products", params={"limit": 0}), 400, "bad_request", field="limit")
+
+
+def test_a_missing_resource_names_its_path_parameter_and_an_unknown_route_does_not(
+    maestro: MaestroTarget,
+) -> None:
+    """So a client tells "no such product" (None) from a wrong base URL (an error)."""
+    assert_error(maestro.get("/products/NOPE-1"), 404, "not_found", field="code")
+    assert_error(maestro.get("/customers/NOPE-1"), 404, "not_found", field="customer_number")
+    assert_error(maestro.get("/sales-invoices/999999"), 404, "not_found", field="invoice_id")
+    body = assert_error(maestro.get("/prodcts/A%2F0"), 404, "not_found")
+    assert all(d["field"] is None for d in body["details"]), body

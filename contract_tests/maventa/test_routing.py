@@ -309,6 +309,22 @@ def test_invoice_list_pages_and_filters(maventa: MaventaTarget, h: dict[str, str
     assert maventa.http.get("/v1/invoices", headers=h, params={"per_page": 101}).status_code == 400
 
 
+def test_invoice_list_by_a_batch_of_ids(maventa: MaventaTarget, h: dict[str, str]) -> None:
+    """`ids` is `style: form, explode: false` (comma-separated), "Maximum of 100 per query"."""
+    ids = [send(maventa, h, build_finvoice(number=str(400 + i)))["id"] for i in range(3)]
+    unknown = "00000000-0000-4000-8000-00000000dead"
+    params = {"direction": "SENT", "per_page": 100, "ids": f"{ids[0]},{ids[2]},{unknown}"}
+    r = maventa.http.get("/v1/invoices", headers=h, params=params)
+    assert r.status_code == 200, r.text
+    assert sorted(i["id"] for i in r.json()) == sorted([ids[0], ids[2]])  # the unknown id is absent
+    hundred = ",".join([ids[1]] + [f"00000000-0000-4000-8000-{n:012d}" for n in range(99)])
+    r = maventa.http.get("/v1/invoices", headers=h, params={**params, "ids": hundred})
+    assert r.status_code == 200 and [i["id"] for i in r.json()] == [ids[1]]
+    r = maventa.http.get("/v1/invoices", headers=h, params={**params, "ids": hundred + "," + unknown})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_parameters", r.text
+    assert "101" in " ".join(r.json()["details"])
+
+
 def test_lookups_know_maventa_companies_and_operators(maventa: MaventaTarget, h: dict[str, str]) -> None:
     http = maventa.http
     own = http.get("/v1/lookup/receivers", headers=h, params={"bid": "1916215-7"}).json()

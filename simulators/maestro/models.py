@@ -2,9 +2,10 @@
 
 Entities and their Finnish UI names, for support staff:
 
-* `Product` = tuote (tuotekoodi = product code). `A/0` is the fallback product (oletustuote):
-  it always exists, cannot be deleted or deactivated, and takes every invoice row whose code
-  matches no active product.
+* `Product` = tuote (tuotekoodi = product code). The fallback product (oletustuote) takes every
+  invoice row whose code matches no active product: the one the integration settings name, `A/0`
+  unless changed, and it alone says `fallback: true`. `A/0` always exists and can never be
+  deleted or deactivated, even while the settings name another fallback product.
 * `Customer` = asiakas (asiakasnumero, Y-tunnus, ALV-tunnus, verkkolaskuosoite, välittäjätunnus).
 * `SalesInvoice` / `BookedRow` = myyntilasku / laskurivi, imported from Severa.
 * `ImportLogEntry` = tuontilokin rivi.
@@ -73,7 +74,8 @@ class Product:
             "unit": self.unit,
             "vat_rate": self.vat_rate,
             "active": self.active,
-            "fallback": self.code in {FALLBACK_PRODUCT_CODE, fallback_code},
+            # exactly one product is the fallback: the one the settings name (A/0 stays protected)
+            "fallback": self.code == fallback_code,
             "updated_at": iso(self.updated_at),
         }
 

@@ -5,7 +5,10 @@ Every route under `/api` needs the company's API key (`auth.py`); `/openapi.json
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -13,7 +16,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from .auth import current_backend
 from .errors import MaestroError, detail
 from .invoice_import import import_sales_invoice
-from .models import FALLBACK_PRODUCT_CODE, Customer, Product
+from .models import FALLBACK_PRODUCT_CODE, Customer, ImportLogEntry, Product
 from .openapi import check_body, document_json, parameters
 from .validation import check_customer_identifiers, normalise_business_id
 
@@ -70,7 +73,9 @@ def register(app: Flask, sim: MaestroSimulator) -> None:
     # ------------------------------------------------------------------ company
     @bp.get(f"{API}/company")
     def get_company() -> Response:
-        return jsonify(current_backend(sim).company.to_api())
+        backend = current_backend(sim)
+        parameters(f"{API}/company", "get", request.args)
+        return jsonify(backend.company.to_api())
 
     # ------------------------------------------------------------------ products (tuotteet)
     @bp.get(f"{API}/products")
@@ -244,6 +249,9 @@ def register(app: Flask, sim: MaestroSimulator) -> None:
     @bp.get(f"{API}/sales-invoices/<int:invoice_id>")
     def get_invoice(invoice_id: int) -> Response:
         backend = current_backend(sim)
+        parameters(
+            f"{API}/sales-invoices/{{invoice_id}}", "get", request.args, {"invoice_id": str(invoice_id)}
+        )
         invoice = backend.invoices.get(invoice_id)
         if invoice is None:
             raise MaestroError(
@@ -259,26 +267,33 @@ def register(app: Flask, sim: MaestroSimulator) -> None:
     def list_import_log() -> Response:
         backend = current_backend(sim)
         args = parameters(f"{API}/import-log", "get", request.args)
+        checks: list[Callable[[ImportLogEntry], bool]] = []
         since = _instant(args.get("since"))
-        invoice = args.get("invoice")
-        level = args.get("level")
+        if since is not None:
+            checks.append(lambda e: e.logged_at >= since)
+        wanted_values: list[tuple[str, Any]] = [
+            (k, args[k]) for k in ("invoice_number", "invoice_id", "level") if k in args
+        ]
+        if "severa_invoice_guid" in args:
+            wanted_values.append(("severa_invoice_guid", args["severa_invoice_guid"].lower()))
+        if "invoice" in args:  # deprecated: one value, read by the documented precedence
+            key = _invoice_key(backend.import_log, args["invoice"])
+            if key is None:
+                return _page([], args)
+            wanted_values.append(key)
+        checks.extend(functools.partial(_has_value, name=name, value=value) for name, value in wanted_values)
 
-        def wanted(e: Any) -> bool:
-            if since is not None and e.logged_at < since:
-                return False
-            if level is not None and e.level != level:
-                return False
-            if invoice is not None:
-                keys = {e.invoice_number, (e.severa_invoice_guid or "").lower(), str(e.invoice_id)}
-                return invoice in keys or invoice.lower() in keys
-            return True
+        def wanted(e: ImportLogEntry) -> bool:
+            return all(check(e) for check in checks)
 
         return _page([e.to_api() for e in backend.import_log if wanted(e)], args)
 
     # ------------------------------------------------------------------ Severa integration settings
     @bp.get(f"{API}/integrations/severa/settings")
     def get_settings() -> Response:
-        return jsonify(current_backend(sim).settings.to_api())
+        backend = current_backend(sim)
+        parameters(f"{API}/integrations/severa/settings", "get", request.args)
+        return jsonify(backend.settings.to_api())
 
     @bp.put(f"{API}/integrations/severa/settings")
     def put_settings() -> Response:
@@ -309,6 +324,26 @@ def register(app: Flask, sim: MaestroSimulator) -> None:
         return jsonify(s.to_api())
 
     app.register_blueprint(bp)
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _has_value(entry: ImportLogEntry, *, name: str, value: Any) -> bool:
+    got = getattr(entry, name)
+    return bool((got.lower() if name == "severa_invoice_guid" and got else got) == value)
+
+
+def _invoice_key(log: list[ImportLogEntry], value: str) -> tuple[str, Any] | None:
+    """What the deprecated `invoice` parameter means, by the documented precedence: a Severa GUID,
+    else a Severa invoice number some entry has, else a Maestro invoice id; None = no invoice."""
+    if _GUID.fullmatch(value):
+        return "severa_invoice_guid", value.lower()
+    if any(e.invoice_number == value for e in log):
+        return "invoice_number", value
+    if re.fullmatch(r"[0-9]{1,18}", value):
+        return "invoice_id", int(value)
+    return None
 
 
 def _instant(value: str | None) -> Any:

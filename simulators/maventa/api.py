@@ -57,6 +57,7 @@ ROUTES = ("print", "email", "einvoice")
 MAX_ZIP_ENTRIES = 50
 MAX_ZIP_TOTAL = 150 * 1024 * 1024
 MAX_FILE = 10 * 1024 * 1024
+MAX_IDS_PER_QUERY = 100  # GET /v1/invoices?ids=: "Batch of invoice IDs. Maximum of 100 per query"
 
 
 # --------------------------------------------------------------------------- serialisation
@@ -528,7 +529,10 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
         }
         if statuses - {"PENDING", "DELIVERED", "FAILED"}:
             raise bad_request("status does not have a valid value")
-        ids = {i for key in ("ids[]", "ids") for v in a.getlist(key) for i in v.split(",") if i}
+        given = [i for key in ("ids[]", "ids") for v in a.getlist(key) for i in v.split(",") if i]
+        if len(given) > MAX_IDS_PER_QUERY:
+            raise bad_request(f"ids: at most {MAX_IDS_PER_QUERY} per query", [f"ids: {len(given)} given"])
+        ids = set(given)
         try:
             page = int(a.get("page", "1"))
             per_page = int(a.get("per_page", "10"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -68,3 +69,8 @@ def sequence(*steps: Handler | httpx.Response | Exception) -> Handler:
         return step(request)
 
     return handle
+
+
+def seams(clock: FakeClock) -> dict[str, Any]:
+    """A client's test seams on ``clock``: it sleeps on the fake clock, and backoff takes its cap."""
+    return {"clock": clock, "sleep": clock.sleep, "rand": lambda: 1.0}

@@ -181,3 +181,35 @@ def test_maventa_wrong_key_is_an_auth_error(maventa_sim: Any) -> None:
     with pytest.raises(MaventaError) as info:
         bad.authenticate()
     assert info.value.is_auth and "not-the-key" not in str(info.value)
+
+
+def test_severa_customers_by_number_against_the_simulator(severa_sim: Any) -> None:
+    client = severa_client(severa_sim)
+    everyone = list(client.iter_customers())
+    numbers = [c["number"] for c in everyone if isinstance(c.get("number"), int)]
+    assert len(numbers) >= 2, "the demo preset should hold numbered customers"
+    wanted = [*numbers[:2], 987654321]
+    before = client.http.calls
+    got = list(client.iter_customers_by_number(wanted))
+    assert sorted(c["guid"] for c in got) == sorted(c["guid"] for c in everyone if c["number"] in wanted)
+    assert client.http.calls == before + 1  # one batch call for all of them
+
+
+def test_maventa_polls_sent_invoices_in_one_batch(maventa_sim: Any) -> None:
+    from tests.maventa.finvoice_factory import build_finvoice
+
+    client = maventa_client(maventa_sim)
+    sent = [
+        client.send_invoice(
+            f"{n}.xml", build_finvoice(number=str(n)), uuid=f"00000000-0000-4000-8000-0000000{n}"
+        )
+        for n in (71001, 71002, 71003)
+    ]
+    before = client.http.calls
+    unknown = "00000000-0000-4000-8000-0000000000ff"
+    got = client.get_invoices([sent[0]["id"], sent[2]["id"], unknown])
+    assert sorted(i["id"] for i in got) == sorted([sent[0]["id"], sent[2]["id"]])
+    assert client.http.calls == before + 1
+    ids = [s["id"] for s in sent] + [f"00000000-0000-4000-8000-{n:012d}" for n in range(150)]
+    assert sorted(i["id"] for i in client.get_invoices(ids)) == sorted(s["id"] for s in sent)
+    assert client.http.calls == before + 3  # 153 ids: two queries (the simulator refuses > 100)

@@ -86,7 +86,14 @@ class FakeMaventa:
             page = int(request.url.params["page"])
             per = int(request.url.params["per_page"])
             items = list(self.invoices.values())
-            return httpx.Response(200, json=items[(page - 1) * per : page * per])
+            ids = request.url.params.get("ids")
+            if ids is not None:
+                wanted = ids.split(",")
+                if len(wanted) > 100:
+                    return httpx.Response(400, json={"code": "invalid_parameters", "message": "too many ids"})
+                items = [i for i in items if i["id"] in wanted]
+            headers = {"X-Next-Page": str(page + 1)} if page * per < len(items) else {}
+            return httpx.Response(200, json=items[(page - 1) * per : page * per], headers=headers)
         if path.startswith("/v1/invoices/") and path.endswith("/actions"):
             return httpx.Response(200, json=[{"type": "CREATED", "key": "action_created"}])
         if path.startswith("/v1/invoices/"):
@@ -129,6 +136,16 @@ def make(
     return client, rec, clock, fake
 
 
+DEMO_COMPANY: dict[str, Any] = {
+    "name": "Demo Oy",
+    "bid": "FI12345678",
+    "address1": "Katu 1",
+    "post_code": "00100",
+    "post_office": "Helsinki",
+    "city": "Helsinki",
+    "country": "FI",
+    "email": "info@demo.fi",
+}
 FINVOICE = b'<?xml version="1.0" encoding="UTF-8"?><Finvoice Version="3.0"/>'
 
 
@@ -186,17 +203,7 @@ def test_registration_needs_no_token() -> None:
         "first_name": "Maija",
         "last_name": "Meikäläinen",
     }
-    company = client.create_company(
-        user_api_key="new-key",
-        name="Demo Oy",
-        bid="FI12345678",
-        address1="Katu 1",
-        post_code="00100",
-        post_office="Helsinki",
-        city="Helsinki",
-        country="FI",
-        email="info@demo.fi",
-    )
+    company = client.create_company(user_api_key="new-key", **DEMO_COMPANY)
     assert company == "cid"
     parts = {name: payload.decode() for name, _, payload, _ in multipart(rec.requests[1])}
     assert parts["bid"] == "FI12345678" and parts["no_vat"] == "false" and parts["user_api_key"] == "new-key"
@@ -393,3 +400,81 @@ def test_listing_pages_until_a_short_page(count: int, per_page: int) -> None:
     assert len(listing) == count // per_page + 1
     assert listing[0].url.params["direction"] == "SENT"
     assert listing[0].url.params.get_list("status[]") == ["PENDING"]
+
+
+def test_get_invoices_polls_100_ids_per_query_comma_separated() -> None:
+    client, rec, _, fake = make()
+    for i in range(230):
+        fake.invoices[f"u{i}"] = {"id": f"u{i}", "status": "DELIVERED"}
+    wanted = [f"u{i}" for i in range(0, 230, 2)] + ["u0", "nope-1", *[f"u{i}" for i in range(1, 200, 2)]]
+    got = client.get_invoices(wanted)
+    assert sorted(i["id"] for i in got) == sorted({w for w in wanted if w != "nope-1"})
+    polls = [r for r in rec.requests if r.url.path == "/v1/invoices"]
+    assert len(polls) == 3  # 216 distinct ids: 100 + 100 + 16
+    for poll in polls:
+        assert poll.url.params["direction"] == "SENT" and poll.url.params["per_page"] == "100"
+        assert len(poll.url.params.get_list("ids")) == 1  # one comma-separated value (explode: false)
+        assert "ids%5B%5D" not in str(poll.url)
+    assert [len(p.url.params["ids"].split(",")) for p in polls] == [100, 100, 16]
+
+
+def test_get_invoices_follows_x_next_page() -> None:
+    fake = FakeMaventa()
+    client, rec, _, _ = make(fake)
+    fake.invoices.update({f"u{i}": {"id": f"u{i}", "status": "PENDING"} for i in range(3)})
+    fake.overrides["GET /v1/invoices"] = [
+        httpx.Response(200, json=[fake.invoices["u0"]], headers={"X-Next-Page": "2"}),
+        httpx.Response(200, json=[fake.invoices["u1"]]),
+    ]
+    assert [i["id"] for i in client.get_invoices(["u0", "u1"])] == ["u0", "u1"]
+    assert [r.url.params["page"] for r in rec.requests if r.url.path == "/v1/invoices"] == ["1", "2"]
+
+
+def test_get_invoices_of_nothing_asks_nothing_and_bad_ids_are_refused_first() -> None:
+    client, rec, _, _ = make()
+    assert client.get_invoices([]) == []
+    with pytest.raises(ConfigurationError):
+        client.get_invoices(["u1", "a/x"])
+    assert rec.requests == []
+
+
+def _boundary(request: httpx.Request) -> str:
+    content_type = request.headers["Content-Type"]
+    assert content_type.startswith("multipart/form-data; boundary=")
+    return content_type.split("boundary=", 1)[1]
+
+
+def test_every_upload_of_a_client_uses_its_one_boundary_and_the_body_is_well_formed() -> None:
+    client, rec, _, _ = make()
+    client.send_invoice("a.xml", FINVOICE, uuid="u-b1", disabled_routes=["email"])
+    client.send_invoice("b.xml", FINVOICE, uuid="u-b2")
+    client.for_company(COMPANY, USER_KEY).send_invoice("c.xml", FINVOICE, uuid="u-b3")
+    uploads = [r for r in rec.requests if r.method == "POST" and r.url.path == "/v1/invoices"]
+    boundaries = {_boundary(r) for r in uploads}
+    assert len(boundaries) == 1
+    (boundary,) = boundaries
+    assert len(boundary) >= 32
+    for upload in uploads:
+        assert upload.content.startswith(f"--{boundary}\r\n".encode())
+        assert upload.content.endswith(f"--{boundary}--\r\n".encode())
+        assert [p[0] for p in multipart(upload)][:2] == ["file", "uuid"]
+    other, rec2, _, _ = make()
+    other.send_invoice("a.xml", FINVOICE, uuid="u-b4")
+    assert _boundary(rec2.requests[-1]) != boundary  # per client, not one for the process
+
+
+def test_registration_upload_uses_the_boundary_too() -> None:
+    client, rec, _, _ = make(company=None, key=None)
+    client.create_company(user_api_key="k", **DEMO_COMPANY)
+    assert _boundary(rec.requests[-1]) == client.multipart_boundary
+    assert dict((n, v) for n, _, v, _ in multipart(rec.requests[-1]))["name"] == b"Demo Oy"
+
+
+def test_content_that_holds_the_boundary_gets_a_fresh_one_for_that_upload() -> None:
+    client, rec, _, _ = make()
+    tricky = FINVOICE + f"<!-- --{client.multipart_boundary} -->".encode()
+    client.send_invoice("a.xml", tricky, uuid="u-b5")
+    upload = rec.requests[-1]
+    assert _boundary(upload) != client.multipart_boundary
+    file_part = next(p for p in multipart(upload) if p[0] == "file")
+    assert file_part[2] == tricky

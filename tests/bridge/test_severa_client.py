@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from bridge.errors import MissingScopesError, SeveraError, SeveraMalformedResponse, TransportFailure
+from bridge.errors import (
+    ConfigurationError,
+    MissingScopesError,
+    SeveraError,
+    SeveraMalformedResponse,
+    TransportFailure,
+)
 from bridge.http import RetryPolicy
 from bridge.severa import MAVENTA_SCOPES, SeveraClient
 from tests.bridge.http_fakes import FakeClock, Recorder
@@ -59,6 +65,9 @@ class FakeSevera:
             {"guid": f"inv-{i}", "number": 1000 + i} for i in range(invoices)
         ]
         self.overrides: dict[str, list[httpx.Response]] = {}
+        self.customers: list[dict[str, Any]] = [
+            {"guid": f"cust-{n}", "number": n, "name": f"Asiakas {n} Oy"} for n in range(1, 301)
+        ]
 
     def _issue(self) -> httpx.Response:
         self.issued += 1
@@ -89,6 +98,13 @@ class FakeSevera:
             page = items[start : start + count]
             headers = {"NextPageToken": str(start + count)} if start + count < len(items) else {}
             return httpx.Response(200, json=page, headers=headers)
+        if path == "/v1/customers":
+            numbers = {int(n) for n in request.url.params.get_list("numbers")}
+            start = int(request.url.params.get("pageToken", "0"))
+            count = int(request.url.params["rowCount"])
+            found = [c for c in self.customers if not numbers or c["number"] in numbers]
+            headers = {"NextPageToken": str(start + count)} if start + count < len(found) else {}
+            return httpx.Response(200, json=found[start : start + count], headers=headers)
         if path == "/v1/invoicestatuses":
             first = int(request.url.params["firstRow"])
             count = int(request.url.params["rowCount"])
@@ -404,3 +420,48 @@ def test_over_a_real_socket_nobody_listening_is_a_transport_failure() -> None:
     with client, pytest.raises(TransportFailure) as info:
         client.get_invoice("g1")
     assert not info.value.maybe_delivered
+
+
+def test_auth_headers_give_the_token_and_client_id_for_a_raw_call() -> None:
+    client, rec, _ = make(FakeSevera())
+    headers = client.auth_headers()
+    assert headers == {"Authorization": "Bearer access-1", "Client_Id": "Acme_abc.apps.vismasevera.com"}
+    assert client.auth_headers() == headers and rec.paths() == ["/rest-api/v1/token"]
+    assert "access-1" not in repr(client) and "s3cret" not in repr(client)
+
+
+def test_customers_by_number_are_read_100_per_query_with_repeated_keys() -> None:
+    client, rec, _ = make(FakeSevera())
+    wanted = [*range(1, 251), 7, "12", 9999]  # a duplicate, a digit string, an unknown number
+    got = list(client.iter_customers_by_number(wanted))
+    assert sorted(c["number"] for c in got) == list(range(1, 251))
+    lists = [r for r in rec.requests if r.url.path == "/rest-api/v1/customers"]
+    sent = [r.url.params.get_list("numbers") for r in lists]
+    assert [len(n) for n in sent] == [100, 100, 51]
+    assert sent[0][:3] == ["1", "2", "3"] and "9999" in sent[2]
+    assert b"numbers=1&numbers=2&" in lists[0].url.query  # explode: true, not a comma list
+    assert all(r.url.params["rowCount"] == "100" for r in lists)
+
+
+def test_customers_by_number_are_lazy_and_checked_before_any_request() -> None:
+    client, rec, _ = make(FakeSevera())
+    with pytest.raises(ConfigurationError, match="customer number"):
+        client.iter_customers_by_number([1, "x1"])
+    with pytest.raises(ConfigurationError):
+        client.iter_customers_by_number([True])
+    it = client.iter_customers_by_number(range(1, 151))
+    assert rec.requests == []
+    assert next(it)["number"] == 1
+    assert rec.paths().count("/rest-api/v1/customers") == 1
+    assert list(client.iter_customers_by_number([])) == []
+
+
+@given(st.lists(st.integers(min_value=1, max_value=400), max_size=260))
+@settings(max_examples=25, deadline=None)
+def test_customers_by_number_return_each_known_customer_once(numbers: list[int]) -> None:
+    client, rec, _ = make(FakeSevera())
+    got = [c["number"] for c in client.iter_customers_by_number(numbers)]
+    known = {n for n in numbers if n <= 300}
+    assert sorted(got) == sorted(known)
+    calls = rec.paths().count("/rest-api/v1/customers")
+    assert calls == -(-len(set(numbers)) // 100)

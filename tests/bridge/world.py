@@ -258,8 +258,7 @@ class World:
 
     def severa_api(self, method: str, path: str, **kwargs: Any) -> Any:
         """A raw Severa REST call (``path`` under ``/rest-api``) with the bridge's own token."""
-        token = self.severa._ensure_token()
-        headers = {"Authorization": f"{token.kind} {token.access}", "Client_Id": self.severa.client_id}
+        headers = self.severa.auth_headers()
         headers.update(kwargs.pop("headers", None) or {})
         with self.severa_sim.client(base_url=SEVERA_ROOT) as http:
             return http.request(method, SEVERA_ROOT + path, headers=headers, **kwargs)
