@@ -77,9 +77,10 @@ MAESTRO_SCOPES: tuple[str, ...] = (
     "invoices:read",
     "invoices:write",
     "customers:read",
+    "projects:read",
+    "users:read",
     "settings:read",
     "organization:read",
-    "users:read",
 )
 DEFAULT_SCOPES: tuple[str, ...] = tuple(dict.fromkeys(MAVENTA_SCOPES + MAESTRO_SCOPES))
 
