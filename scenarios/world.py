@@ -192,12 +192,15 @@ class World:
         store_path: str = ":memory:",
         severa_rate_limit: bool = False,
         maestro: bool = True,
+        severa_client: int = 0,
         **engine_options: Any,
     ) -> World:
         """A new world. ``reuse=True`` resets and reuses this process's simulators of the same
         options instead of building new ones (building their Flask apps is most of the cost);
         only for callers that run one world at a time (in-process). ``maestro=False`` leaves the
-        Maestro connector out of the bridge (the Maestro fake still runs)."""
+        Maestro connector out of the bridge (the Maestro fake still runs). ``severa_client``: which
+        of the Severa fake's API clients the bridge uses (1 = the one without customers:read and
+        users:read, MA-4)."""
         key = (seed, polls_to_deliver, delivery_seconds, severa_rate_limit)
         if reuse and transport == "inprocess" and key in _CACHE:
             s, m, ma = _CACHE[key]
@@ -231,7 +234,7 @@ class World:
                 )
             else:
                 transports[name] = sim.client(base_url=roots[name])
-        severa_client = s.credentials()["clients"][0]
+        severa_credentials = s.credentials()["clients"][severa_client]
         maestro_key = ma.credentials()["companies"][0]["api_key"]
         smtp = (
             SmtpSettings(port=mailbox.smtp_port or 0, timeout=5.0) if mailbox is not None else SmtpSettings()
@@ -239,13 +242,15 @@ class World:
         config = Config(
             severa=SeveraConfig(
                 base_url=roots["severa"],
-                client_id=severa_client["client_id"],
-                client_secret=Secret(severa_client["client_secret"]),
+                client_id=severa_credentials["client_id"],
+                client_secret=Secret(severa_credentials["client_secret"]),
             ),
             maventa=MaventaConfig(
                 base_url=roots["maventa"], vendor_api_key=Secret(m.credentials()["vendor_api_keys"][0])
             ),
-            maestro=MaestroConfig(base_url=roots["maestro"], api_key=Secret(maestro_key) if maestro else None),
+            maestro=MaestroConfig(
+                base_url=roots["maestro"], api_key=Secret(maestro_key) if maestro else None
+            ),
             smtp=smtp,
             store=StoreConfig(store_path),
         )

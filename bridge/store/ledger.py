@@ -434,4 +434,5 @@ def _entry(row: sqlite3.Row | None) -> LedgerEntry:
         notify_attempts=row["notify_attempts"],
         created_at=from_text(row["created_at"]),
         updated_at=from_text(row["updated_at"]),
+        pass_id=row["pass_id"],
     )

@@ -139,6 +139,7 @@ class LedgerEntry:
     notify_attempts: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    pass_id: str | None = None  # the pass that wrote the row last (see TransferEngine)
 
     @property
     def ref(self) -> LedgerRef:

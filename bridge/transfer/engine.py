@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.errors import BridgeError, ServiceError, SeveraError, TransportFailure
@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_SEND_ATTEMPTS = 8
 #: Passes that may fail to mail a notification before the bridge stops trying (and logs it).
 DEFAULT_MAX_NOTIFY_ATTEMPTS = 5
+#: A send another worker wrote SENDING for less than this ago may still be on the wire: leave it to
+#: that worker (longer than one send with its retries may take; see ``RetryPolicy.max_total``).
+SEND_LEASE = timedelta(seconds=90)
 
 Problems = (ServiceError, TransportFailure)
 
@@ -100,7 +103,7 @@ class TransferEngine:
         """One pass of every connector (or only the one named)."""
         report = PassReport()
         self.source.new_pass()
-        self._pass_id = uuid.uuid4().hex
+        self._pass_id = f"{self.worker}:{uuid.uuid4().hex[:12]}"
         for connector in self.connectors:
             if only is not None and connector.name != only:
                 continue
@@ -249,6 +252,8 @@ class TransferEngine:
             if entry.state is S.PREPARED:
                 entry = self._prepared(connector, account, entry, report, invoice)
             elif entry.state is S.SENDING:
+                if self._in_flight_elsewhere(entry):
+                    return  # another worker is sending it right now: never two sends at once
                 entry = self._sending(connector, account, entry, report, invoice)
             elif entry.state is S.SENT:
                 entry = self._sent(connector, account, entry, report)
@@ -262,6 +267,12 @@ class TransferEngine:
                 entry = self._notify(connector, account, entry, report, invoice)
             if entry.state == before or entry.state in (S.DELIVERED, S.NOTIFIED):
                 return
+
+    def _in_flight_elsewhere(self, entry: LedgerEntry) -> bool:
+        """Written SENDING by another worker (process) a moment ago: its send may be on the wire."""
+        if not entry.pass_id or entry.updated_at is None or entry.pass_id.split(":")[0] == self.worker:
+            return False
+        return self.store.db.now() - entry.updated_at < SEND_LEASE
 
     def _move(self, entry: LedgerEntry, to_state: LedgerState, **kwargs: Any) -> LedgerEntry:
         return self.store.ledger.transition(entry.ref, entry.state, to_state, pass_id=self._pass_id, **kwargs)

@@ -92,7 +92,7 @@ def _missing_scopes(source: SeveraSource, needed: Sequence[str]) -> list[str]:
         except SeveraError as exc:
             if exc.status == 403:
                 missing.append(scope)
-            else:
+            elif exc.status == 401:
                 raise
     return missing
 
