@@ -190,7 +190,7 @@ class MaestroExactlyOnce(RuleBasedStateMachine):
         w.severa_sim.faults.clear()
         w.maestro_sim.faults.clear()
         w.restart()
-        for n in range(15):
+        for _ in range(15):
             report = w.run_pass()
             if not w.store.ledger.unfinished() and report.moved == 0 and report.customers_synced == 0:
                 break
