@@ -90,13 +90,12 @@ class SeveraSource:
 
     # ------------------------------------------------------------------ invoices
     def invoice_pages(self, status_guids: Sequence[str]) -> Iterator[list[SeveraInvoice]]:
-        """The invoices in any of the statuses, a page (≤ 100) at a time, with their customers read."""
+        """The invoices in any of the statuses, a page (≤ 100) at a time (customers not read yet:
+        ``load_customers`` the ones that will be sent)."""
         if not status_guids:
             return
         for page in chunks(self.client.iter_invoices(list(status_guids), row_count=PAGE), PAGE):
-            invoices = [parse_invoice(data) for data in page]
-            self.load_customers(invoices)
-            yield invoices
+            yield [parse_invoice(data) for data in page]
 
     def invoice(self, guid: str) -> SeveraInvoice:
         """One invoice read by GUID (an invoice not in this pass's listing). Raises SeveraError (404)."""
@@ -104,12 +103,12 @@ class SeveraSource:
         self.load_customers([invoice])
         return invoice
 
-    def with_lines(self, invoice: SeveraInvoice) -> SeveraInvoice:
-        """The invoice with its rows and its billing customer card."""
+    def with_lines(self, invoice: SeveraInvoice, *, customer: bool = True) -> SeveraInvoice:
+        """The invoice with its rows and (unless ``customer=False``) its billing customer card."""
         lines = invoice.lines
         if lines is None:
             lines = parse_lines(list(self.client.iter_invoice_rows(invoice.guid)), invoice.currency)
-        return invoice.with_details(lines, self.customer_of(invoice))
+        return invoice.with_details(lines, self.customer_of(invoice) if customer else None)
 
     def pdf(self, invoice: SeveraInvoice) -> bytes:
         return self.client.get_invoice_pdf(invoice.guid)

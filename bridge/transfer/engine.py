@@ -128,10 +128,16 @@ class TransferEngine:
     def _pick_up(self, connector: Connector, accounts: list[Account], report: PassReport) -> None:
         statuses = list(dict.fromkeys(a.transfer_status.guid for a in accounts))
         for page in self.source.invoice_pages(statuses):
+            owned = []
             for invoice in page:
                 account = connector.account_of(invoice, accounts)
-                if account is None or invoice.status.guid.lower() != account.transfer_status.guid.lower():
-                    continue
+                if (
+                    account is not None
+                    and invoice.status.guid.lower() == account.transfer_status.guid.lower()
+                ):
+                    owned.append((invoice, account))
+            self.source.load_customers(inv for inv, _ in owned)  # one call for the page's customers
+            for invoice, account in owned:
                 try:
                     entry = self._take(connector, account, invoice, report)
                     if entry is not None:

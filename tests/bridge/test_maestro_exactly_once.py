@@ -98,6 +98,7 @@ class MaestroExactlyOnce(RuleBasedStateMachine):
         self.tracked: set[str] = set(self.known)  # last put into the source status by the user
         self.user_moved: set[str] = set()
         self.customers = [c.guid for c in self.w.severa_sim.main.org.customers.values()]
+        self.good_vat = {c.guid: c.vat_number for c in self.w.severa_sim.main.org.customers.values()}
         self.broken: set[str] = set()  # customers whose business ID is wrong right now
         self.crashers: list[Crasher] = []
         self.crashes = 0
@@ -137,9 +138,8 @@ class MaestroExactlyOnce(RuleBasedStateMachine):
     @rule(data=st.data(), broken=st.booleans())
     def break_or_fix_customer(self, data: st.DataObject, broken: bool) -> None:
         guid = data.draw(st.sampled_from(self.customers), label="customer")
-        card = self.w.severa_sim.main.org.customers[guid]
-        digits = "".join(ch for ch in card.vat_number if ch.isdigit())[:8]
-        good = f"FI{digits}"
+        good = self.good_vat[guid]
+        digits = "".join(ch for ch in good if ch.isdigit())[:8]
         wrong = f"FI{digits[:7]}{(int(digits[7]) + 1) % 10}"
         self.w.severa_sim.main.update_customer(guid, vat_number=wrong if broken else good)
         (self.broken.add if broken else self.broken.discard)(guid)

@@ -100,7 +100,7 @@ def audit_codes(source: SeveraSource, maestro: MaestroClient) -> AuditReport:
     if status is not None:
         for page in source.invoice_pages([status.guid]):
             for invoice in page:
-                full = source.with_lines(invoice)
+                full = source.with_lines(invoice, customer=False)
                 for line in full.lines or ():
                     if not any(c.strip() in active for c in line.codes if c.strip()):
                         report.rows.append(

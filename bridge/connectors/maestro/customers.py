@@ -3,9 +3,10 @@
 * Every pass asks Severa for the customers created or changed since the stored watermark
   (``GET /v1/customers?changedSince=``, 100 per page) and upserts each one into Maestro by its
   customer number (``PUT /api/v1/customers/{number}``).
-* What was copied is remembered per customer (``remote_records``: the Severa version sent, or the
-  error that stopped it), so an unchanged customer is never sent again and a refused one is
-  logged once by name (and again only when it changes), without stopping the others.
+* What was copied is remembered per customer (``remote_records``: the version sent — Severa's
+  change time and a digest of what was sent, since two edits can share a timestamp — or the error
+  that stopped it), so an unchanged customer is never sent again and a refused one is logged once
+  by name (and again only when it changes), without stopping the others.
 * The watermark only moves forward after a sync that reached its end; a sync cut short by an
   unreachable service starts again from the same point.
 * An invoice's customer is made sure of before the invoice is imported (``ensure``), so Maestro
@@ -14,6 +15,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 
 from bridge.connectors.maestro.client import MaestroClient
@@ -36,6 +39,12 @@ class SyncResult:
     failed: list[str] = field(default_factory=list)  # the messages of customers Maestro cannot take
     unchanged: int = 0
     complete: bool = True  # False when a service could not be reached midway
+
+
+def version_of(card: CustomerCard) -> str:
+    """Severa's change time and a digest of the card: the version a copy in Maestro is of."""
+    digest = hashlib.sha256(repr(dataclasses.astuple(card)).encode()).hexdigest()[:16]
+    return f"{card.changed_at}#{digest}"
 
 
 class CustomerSync:
@@ -63,7 +72,7 @@ class CustomerSync:
         """The invoice's customer is in Maestro as Severa has it now; raises ``MappingError``
         (bad customer data) or ``MaestroError`` / ``TransportFailure`` (try again later)."""
         record = self.store.records.get(CONNECTOR, self.account, KIND, card.guid)
-        if record is not None and record.ok and record.source_version == card.changed_at:
+        if record is not None and record.ok and record.source_version == version_of(card):
             return
         result = SyncResult()
         self._copy(card, result, force=True)
@@ -85,7 +94,8 @@ class CustomerSync:
 
     def _copy(self, card: CustomerCard, result: SyncResult, *, force: bool = False) -> None:
         record = self.store.records.get(CONNECTOR, self.account, KIND, card.guid)
-        if not force and record is not None and record.source_version == card.changed_at:
+        version = version_of(card)
+        if not force and record is not None and record.source_version == version:
             result.unchanged += 1  # the same version was sent (or refused) before
             return
         label = f"{card.name or card.guid} ({card.number if card.number is not None else 'no number'})"
@@ -111,7 +121,7 @@ class CustomerSync:
             card.guid,
             remote_id=number,
             name=card.name,
-            source_version=card.changed_at,
+            source_version=version,
             error=None,
         )
         result.synced.append(label)
@@ -124,7 +134,7 @@ class CustomerSync:
             card.guid,
             remote_id=None,
             name=card.name,
-            source_version=card.changed_at,
+            source_version=version_of(card),
             error=message,
         )
         result.failed.append(message)
