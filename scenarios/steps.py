@@ -335,7 +335,10 @@ def _create_invoice(ctx: Context, args: dict[str, Any]) -> None:
         if not found:
             raise StepFailed(f"no customer {who!r}; use {', '.join(CUSTOMER_KINDS)} or a customer's name")
         customer = found[0].guid
+    given_rows = args.get("rows")
     rows_in: list[dict[str, Any]] = (
+        list(given_rows) if given_rows is not None else [{"product": "KONS", "quantity": 1}]
+    )
         args.get("rows") if args.get("rows") is not None else [{"product": "KONS", "quantity": 1}]
     )
     rows = []
