@@ -339,8 +339,6 @@ def _create_invoice(ctx: Context, args: dict[str, Any]) -> None:
     rows_in: list[dict[str, Any]] = (
         list(given_rows) if given_rows is not None else [{"product": "KONS", "quantity": 1}]
     )
-        args.get("rows") if args.get("rows") is not None else [{"product": "KONS", "quantity": 1}]
-    )
     rows = []
     for r in rows_in:
         kind = next(k for k in ("product", "work_type", "travel_expense") if k in r)
