@@ -267,6 +267,38 @@ def _exactly_once(ctx: Context, args: dict[str, Any]) -> list[Diff]:
     return out
 
 
+@check(
+    "requests",
+    group="bridge",
+    doc="HTTP exchanges the bridge had with a service (from its journal): how many, with which status.",
+    params=(
+        Param("service", "choice", required=True, choices=("severa", "maventa", "maestro")),
+        Param("method", "text"),
+        Param("path", "text", doc="the path starts with this, e.g. /rest-api/v1/refreshtoken"),
+        Param("status", "int"),
+        Param("count", "int"),
+        Param("at_least", "int"),
+        Param("at_most", "int"),
+    ),
+)
+def _requests(ctx: Context, args: dict[str, Any]) -> list[Diff]:
+    sim = ctx.world.sims[str(args["service"])]
+    entries = [
+        e
+        for e in sim.journal.entries(method=args.get("method"), path_prefix=args.get("path"), status=args.get("status"))
+        if not e.path.startswith("/_sim")
+    ]
+    n = len(entries)
+    what = f"{args['service']} {args.get('method', '')} {args.get('path', '')} requests".replace("  ", " ")
+    out: list[Diff] = []
+    _count(out, what, args, n)
+    if "at_least" in args and n < int(args["at_least"]):
+        out.append(Diff(what, f">= {args['at_least']}", n))
+    if "at_most" in args and n > int(args["at_most"]):
+        out.append(Diff(what, f"<= {args['at_most']}", n))
+    return out
+
+
 # ====================================================================== Maventa
 @check(
     "maventa_invoice",
@@ -492,17 +524,20 @@ def _preflight(ctx: Context, args: dict[str, Any]) -> list[Diff]:
     "audit",
     group="maestro",
     covers=("MA-5", "MA-6", "MA-7"),
-    doc="The outcome of the last audit_codes step: clean, the codes found, rows that would go to A/0.",
+    doc="The outcome of an audit_codes step (the last, or the nth): clean, the codes found, rows that would go to A/0.",
     params=(
+        Param("nth", "int", doc="which audit_codes step (1 = the first; default the last)"),
         Param("clean", "bool"),
         Param("codes", "texts", doc="every code found missing or empty, in order"),
         Param("rows", "int"),
     ),
 )
 def _audit(ctx: Context, args: dict[str, Any]) -> list[Diff]:
-    report = ctx.results.get("audit")
-    if report is None:
-        return [Diff("audit", "an audit_codes step", "none ran")]
+    audits = ctx.results.get("audits") or []
+    nth = int(args.get("nth") or len(audits))
+    if not 1 <= nth <= len(audits):
+        return [Diff("audit", f"audit_codes step {nth}", f"{len(audits)} ran")]
+    report = audits[nth - 1]
     out: list[Diff] = []
     _compare(out, "clean", args.get("clean"), report.clean)
     if "codes" in args:

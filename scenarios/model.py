@@ -219,6 +219,17 @@ def parse_scenario(path: Path | str, text: str | None = None) -> Scenario:
 
 
 FAULT_KEYS = ("service", "match", "effect", "trigger")
+
+
+def fault_rule_problem(rule: dict[str, Any]) -> str | None:
+    """What is wrong with a fault rule, in the fakes' own words (None when it is valid)."""
+    from simulators.kit.faults import FaultRuleError, parse_rule
+
+    try:
+        parse_rule(rule, 0)
+    except FaultRuleError as exc:
+        return str(exc)
+    return None
 SERVICES = ("severa", "maventa", "maestro")
 
 
@@ -245,5 +256,9 @@ def _fault_list(loc: Located, problems: list[Problem]) -> list[dict[str, Any]]:
         for key in ("match", "effect"):
             if key not in item.value or not item.value[key].is_mapping:
                 problems.append((item.value.get(key) or item).problem(f"fault: {key} must be a mapping"))
+        rule = {k: v for k, v in item.plain().items() if k != "service"}
+        error = fault_rule_problem(rule)
+        if error:
+            problems.append(item.problem(f"fault: {error} (see GET /_sim/faults of the fake)"))
         out.append(item.plain())
     return out

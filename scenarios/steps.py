@@ -262,6 +262,7 @@ def _preflight(ctx: Context, args: dict[str, Any]) -> None:
     connector = ctx.world.bridge.maestro_connector
     if connector is None:
         raise StepFailed("the Maestro connector is off in this world (given: maestro: true)")
+    ctx.world.engine.source.new_pass()  # Severa as it is now
     result = connector.check(ctx.world.engine.source)
     ctx.results["preflight"] = result
     ctx.timeline.add("note" if result.ok else "error", result.message())
@@ -277,7 +278,7 @@ def _audit(ctx: Context, args: dict[str, Any]) -> None:
     w = ctx.world
     w.engine.source.new_pass()
     report = audit_codes(w.engine.source, w.maestro)
-    ctx.results["audit"] = report
+    ctx.results.setdefault("audits", []).append(report)
     for p in report.catalogue:
         ctx.timeline.add("note", f"audit: {p.kind.value} {p.name!r} code {p.code!r}: {p.problem}")
     for r in report.rows:
@@ -322,6 +323,7 @@ def _sync_customers(ctx: Context, args: dict[str, Any]) -> None:
         UNIT,
         Param("status", "text", doc=f"default {TO_TRANSFER}"),
         Param("rows", "rows", doc="default [{product: KONS, quantity: 1}]; [] for an invoice without rows"),
+        Param("count", "int", doc="make this many such invoices (default 1; 'as' names the last)"),
     ),
 )
 def _create_invoice(ctx: Context, args: dict[str, Any]) -> None:
@@ -352,18 +354,19 @@ def _create_invoice(ctx: Context, args: dict[str, Any]) -> None:
                 "quantity": float(r.get("quantity") or 1),
             }
         )
+    count = int(args.get("count") or 1)
     with w.severa_sim.lock:
-        inv = backend.create_invoice(
-            customer,
-            status=str(args.get("status") or TO_TRANSFER),
-            business_unit_guid=w.unit_guid(ctx.unit(args)),
-            when=w.clock.now(),
-            rows=rows,
-        )
+        for _ in range(count):
+            inv = backend.create_invoice(
+                customer,
+                status=str(args.get("status") or TO_TRANSFER),
+                business_unit_guid=w.unit_guid(ctx.unit(args)),
+                when=w.clock.now(),
+                rows=rows,
+            )
     ctx.results["created"] = str(inv.guid)
-    ctx.timeline.add(
-        "actor", f"Severa: invoice {inv.number or inv.guid} created in {backend.status_of(inv).name}"
-    )
+    what = f"{count} invoices" if count > 1 else f"invoice {inv.number or inv.guid}"
+    ctx.timeline.add("actor", f"Severa: {what} created in {backend.status_of(inv).name}")
 
 
 @step(
