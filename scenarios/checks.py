@@ -285,7 +285,9 @@ def _requests(ctx: Context, args: dict[str, Any]) -> list[Diff]:
     sim = ctx.world.sims[str(args["service"])]
     entries = [
         e
-        for e in sim.journal.entries(method=args.get("method"), path_prefix=args.get("path"), status=args.get("status"))
+        for e in sim.journal.entries(
+            method=args.get("method"), path_prefix=args.get("path"), status=args.get("status")
+        )
         if not e.path.startswith("/_sim")
     ]
     n = len(entries)

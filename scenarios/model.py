@@ -230,6 +230,8 @@ def fault_rule_problem(rule: dict[str, Any]) -> str | None:
     except FaultRuleError as exc:
         return str(exc)
     return None
+
+
 SERVICES = ("severa", "maventa", "maestro")
 
 

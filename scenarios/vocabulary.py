@@ -25,7 +25,20 @@ from scenarios.loader import Located, Problem, closest, kind_of
 
 __all__ = ["CHECKS", "STEPS", "Param", "Word", "check", "duration_seconds", "reference", "step"]
 
-KINDS = ("text", "int", "number", "bool", "choice", "texts", "mapping", "invoice", "duration", "rows")
+KINDS = (
+    "text",
+    "int",
+    "number",
+    "bool",
+    "choice",
+    "texts",
+    "mapping",
+    "invoice",
+    "duration",
+    "rows",
+    "steps",
+    "faults",
+)
 ROW_KINDS = ("product", "work_type", "travel_expense")
 
 
@@ -54,6 +67,8 @@ class Param:
             "invoice": "an invoice name (given with as:) or a Severa invoice number",
             "duration": "seconds or e.g. '61 min', '2 h', '1 day'",
             "rows": "a list of rows like {product: KONS, quantity: 2}",
+            "steps": "a list of steps",
+            "faults": "a list of fault rules",
         }[self.kind]
 
 
