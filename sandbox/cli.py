@@ -73,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--cache-dir", default=None, help="where to keep it (default: the user cache)")
     specs_sub.add_parser("where", help="print where the Finvoice XSD is found, if anywhere")
 
-    from sandbox import bridge_cli
+    from sandbox import bridge_cli, scenario_cli
 
     bridge_cli.add_parser(sub)
+    scenario_cli.add_parser(sub)
     return parser
 
 
@@ -163,7 +164,19 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     return run_bridge(args)
 
 
-COMMANDS = {"serve": cmd_serve, "demo": cmd_demo, "specs": cmd_specs, "bridge": cmd_bridge}
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from sandbox.scenario_cli import cmd_scenario as run_scenario_command
+
+    return run_scenario_command(args)
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "specs": cmd_specs,
+    "bridge": cmd_bridge,
+    "scenario": cmd_scenario,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
