@@ -230,11 +230,23 @@ class Replay:
     first_divergent_step: int | None = None
 
 
+#: Fields that differ between two runs of the same scenario by design (which process did it).
+VOLATILE = frozenset({"pass_id", "notify_claimed_by"})
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
 def _normalise(value: Any) -> Any:
-    """States compare without their secrets' numbering (tokens differ between machines)."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    """A state as compared between machines: without who-did-it fields and secrets' numbering."""
     import re
 
+    text = json.dumps(_strip(value), sort_keys=True, ensure_ascii=False, default=str)
     return re.sub(r"«secret-\d+»", "«secret»", text)
 
 

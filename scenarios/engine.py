@@ -378,22 +378,5 @@ def _shown(timeline: Timeline, record: StepRecord) -> None:
 
 
 def _snapshot(world: World) -> dict[str, Any]:
-    from bridge.store import LedgerState  # noqa: F401
-
-    states = {name: sim.export_state() for name, sim in world.sims.items()}
-    states["bridge"] = {
-        "ledger": [
-            {
-                "connector": e.connector,
-                "invoice": e.invoice_number or e.invoice_guid,
-                "state": e.state.value,
-                "generation": e.generation,
-                "remote_state": e.remote_state,
-            }
-            for e in world.store.ledger.in_state()
-        ],
-        "log": [
-            f"{e.level.value} {e.message}" for e in world.store.log.entries(limit=None, newest_first=False)
-        ],
-    }
-    return states
+    """The whole world after a step (services, mailbox, the bridge's store)."""
+    return world.export_state()

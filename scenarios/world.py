@@ -93,6 +93,8 @@ APPROVER = "hyvaksyja@ranta.fi"
 
 #: Where the world's clock stands after a build (the demo presets are stamped before it).
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+WORLD_FORMAT = "severa-sandbox-world"
+WORLD_VERSION = 1
 
 ROOTS = {"severa": "http://severa/rest-api", "maventa": "http://maventa", "maestro": "http://maestro"}
 BASE_PATHS = {"severa": "/rest-api", "maventa": "", "maestro": ""}
@@ -274,6 +276,93 @@ class World:
         """A new engine and connectors over the same store and clients, as after a process crash;
         ``options`` go to ``TransferEngine`` (e.g. ``notifier=``, ``max_notify_attempts=``)."""
         return self.bridge.restart(**options)
+
+    # ------------------------------------------------------------------ the whole world's state
+    def export_state(self) -> dict[str, Any]:
+        """Every service's snapshot, the mailbox and the bridge's store: the whole world (secrets
+        included: ``up --state`` keeps it in a private file; bundles redact it)."""
+        state: dict[str, Any] = {
+            "format": WORLD_FORMAT,
+            "version": WORLD_VERSION,
+            "services": {name: sim.export_state() for name, sim in self.sims.items()},
+            "bridge": self.store.dump(),
+        }
+        if self.mailbox is not None:
+            state["mailbox"] = self.mailbox.export_state()
+        return state
+
+    def import_state(self, state: Any) -> None:
+        """Load ``export_state()`` (or a bundle step's state): the services first, then the store;
+        the bridge's clients are rebuilt with the credentials the loaded services accept."""
+        if not isinstance(state, dict) or state.get("format") != WORLD_FORMAT:
+            raise ValueError("not a severa-sandbox world state (format 'severa-sandbox-world')")
+        if state.get("version") != WORLD_VERSION:
+            raise ValueError(
+                f"world state version {state.get('version')!r}; this release reads {WORLD_VERSION}"
+            )
+        services = state.get("services") or {}
+        for name, sim in self.sims.items():
+            if name in services:
+                sim.import_state(services[name])
+        if self.mailbox is not None and state.get("mailbox"):
+            self.mailbox.import_state(state["mailbox"])
+        if state.get("bridge"):
+            self.store.load(state["bridge"])
+        self._rewire()
+
+    def _rewire(self) -> None:
+        """New bridge clients with the credentials the services now accept (same store)."""
+        import dataclasses
+
+        config = self.bridge.config
+        severa = self.severa_sim.credentials()["clients"]
+        vendor = self.maventa_sim.credentials().get("vendor_api_keys") or []
+        maestro = self.maestro_sim.credentials().get("companies") or []
+        if severa:
+            config = dataclasses.replace(
+                config,
+                severa=dataclasses.replace(
+                    config.severa,
+                    client_id=severa[0]["client_id"],
+                    client_secret=Secret(severa[0]["client_secret"]),
+                ),
+            )
+        if vendor:
+            config = dataclasses.replace(
+                config, maventa=dataclasses.replace(config.maventa, vendor_api_key=Secret(vendor[0]))
+            )
+        if maestro and config.maestro.api_key is not None:
+            config = dataclasses.replace(
+                config, maestro=dataclasses.replace(config.maestro, api_key=Secret(maestro[0]["api_key"]))
+            )
+        options = dict(self.bridge.options.get("engine", {}))
+        transports = (
+            {name: sim.client(base_url=ROOTS[name]) for name, sim in self.sims.items()}
+            if self.transport == "inprocess"
+            else {}
+        )
+        if self.transport == "server":
+            transports = {
+                name: httpx.Client(
+                    base_url=self.servers[name].url + BASE_PATHS[name],
+                    timeout=httpx.Timeout(10.0, connect=5.0),
+                )
+                for name in self.servers
+            }
+        old = self.bridge
+        self.bridge = build_bridge(
+            config,
+            transports=transports,
+            severa_rate_limit=False,
+            policy=old.options.get("policy") or fast_policy(),
+            sleep=_no_sleep,
+            now=self.clock.now,
+            store=old.store,
+            **options,
+        )
+        for client in (old.severa, old.maventa, old.maestro):
+            if client is not None:
+                client.close()
 
     def close(self) -> None:
         self.bridge.close()

@@ -18,9 +18,11 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from .companies import CompanyStore, MissingBusinessIdError, UnknownCompanyError, normalize_guid
 from .db import MEMORY, SCHEMA_VERSION, Database, StoreError, utc_now
+from .dump import dump, load
 from .ledger import (
     ALLOWED_TRANSITIONS,
     ERROR_STATES,
@@ -107,6 +109,14 @@ class Store:
 
     def schema_version(self) -> int:
         return self.db.schema_version()
+
+    def dump(self) -> dict[str, Any]:
+        """Everything in the store as JSON-able data (secrets included: treat it as secret)."""
+        return dump(self.db)
+
+    def load(self, data: Any) -> None:
+        """Replace everything with a ``dump()``; all or nothing."""
+        load(self.db, data)
 
     def close(self) -> None:
         self.db.close()
