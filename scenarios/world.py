@@ -335,7 +335,7 @@ class World:
             config = dataclasses.replace(
                 config, maestro=dataclasses.replace(config.maestro, api_key=Secret(maestro[0]["api_key"]))
             )
-        options = dict(self.bridge.options.get("engine", {}))
+        options = {k: v for k, v in self.bridge.options.get("engine", {}).items() if k != "now"}
         transports = (
             {name: sim.client(base_url=ROOTS[name]) for name, sim in self.sims.items()}
             if self.transport == "inprocess"
