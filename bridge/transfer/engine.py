@@ -164,6 +164,16 @@ class TransferEngine:
             report.add(connector.name, "picked_up")
             return entry
         if entry.state in REQUEUEABLE_STATES:
+            # the listing may predate our own status change (another worker's pass, or this one's
+            # page read before the PATCH): only Severa as it is now says the user put it back
+            try:
+                invoice = self.source.invoice(invoice.guid)
+            except SeveraError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            if invoice.status.guid.lower() != account.transfer_status.guid.lower():
+                return None
             if not self._requeue_wanted(account, entry, invoice):
                 return None
             entry = self.store.ledger.requeue(

@@ -355,8 +355,8 @@ def test_crash_when_an_invoice_left_the_transfer_status_before_it_was_sent(w: Wo
 
 
 def test_a_sent_invoice_put_back_and_taken_out_again_before_the_new_send_keeps_its_record(w: World) -> None:
-    """Delivered; the user puts it back into the transfer status and, while Severa's invoice reads
-    fail, takes it out again. The new send never happens and the ledger still records the first
+    """Delivered; the user puts it back into the transfer status and, while Severa's invoice rows
+    cannot be read, takes it out again. The new send never happens and the ledger still records the first
     one (its uuid is the one Maventa holds): nothing at Maventa is left unaccounted for."""
     tracked = transfer_guids(w)
     w.settle()
@@ -364,9 +364,9 @@ def test_a_sent_invoice_put_back_and_taken_out_again_before_the_new_send_keeps_i
     first = w.ledger(delivered)
     assert first is not None and first.state is S.DELIVERED
     w.set_status(delivered, TO_TRANSFER)
-    w.severa_sim.add_fault(
+    w.severa_sim.add_fault(  # its rows cannot be read, so the new send cannot be made
         {
-            "match": {"method": "GET", "path": "/rest-api/v1/invoices/*"},
+            "match": {"method": "GET", "path": "/rest-api/v1/invoices/*/invoicerows"},
             "effect": {"type": "status", "status": 503},
             "trigger": {"type": "next", "count": 4},
         }
