@@ -101,36 +101,31 @@ STEP_EXTRAS = (
 )
 
 
-def step(
-    name: str,
-    *,
-    group: str,
-    doc: str,
-    params: tuple[Param, ...] = (),
-    covers: tuple[str, ...] = (),
-    shorthand: str | None = None,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        STEPS[name] = Word(name, doc, params, fn, group, covers, shorthand, STEP_EXTRAS)
-        return fn
+def _register(
+    into: dict[str, Word], extras: tuple[Param, ...]
+) -> Callable[..., Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    def decorator(
+        name: str,
+        *,
+        group: str,
+        doc: str,
+        params: tuple[Param, ...] = (),
+        covers: tuple[str, ...] = (),
+        shorthand: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            into[name] = Word(name, doc, params, fn, group, covers, shorthand, extras)
+            return fn
 
-    return register
+        return register
+
+    return decorator
 
 
-def check(
-    name: str,
-    *,
-    group: str,
-    doc: str,
-    params: tuple[Param, ...] = (),
-    covers: tuple[str, ...] = (),
-    shorthand: str | None = None,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        CHECKS[name] = Word(name, doc, params, fn, group, covers, shorthand)
-        return fn
-
-    return register
+#: ``@step(name, group=..., doc=..., params=(...), covers=(...), shorthand=...)`` registers a step
+step = _register(STEPS, STEP_EXTRAS)
+#: ``@check(...)``: the same for an expectation of ``then``
+check = _register(CHECKS, ())
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|min|minutes?|h|hours?|d|days?)?\s*$", re.I)

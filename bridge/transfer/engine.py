@@ -337,13 +337,24 @@ class TransferEngine:
         if current.status.guid.lower() != account.transfer_status.guid.lower():
             self.store.ledger.discard(entry.ref)  # moved away before anything was sent
             return entry
+        return self._prepare_and_send(connector, account, entry, current, report)
+
+    def _prepare_and_send(
+        self,
+        connector: Connector,
+        account: Account,
+        entry: LedgerEntry,
+        current: SeveraInvoice,
+        report: PassReport,
+    ) -> LedgerEntry:
+        """Build what to send (a bad invoice fails here), write SENDING, then send."""
         try:
             payload = connector.prepare(account, entry, self.source.with_lines(current), self.source)
         except PrepareError as exc:
             return self._fail(connector, entry, str(exc), report)
         entry = self.store.ledger.transition(
             entry.ref,
-            S.PREPARED,
+            entry.state,
             S.SENDING,
             count_attempt=True,
             invoice_number=current.number or entry.invoice_number,
@@ -374,14 +385,7 @@ class TransferEngine:
             return self._fail(
                 connector, entry, "the invoice was deleted in Severa before it was sent", report
             )
-        try:
-            payload = connector.prepare(account, entry, self.source.with_lines(current), self.source)
-        except PrepareError as exc:
-            return self._fail(connector, entry, str(exc), report)
-        entry = self.store.ledger.transition(
-            entry.ref, S.SENDING, S.SENDING, count_attempt=True, pass_id=self._pass_id
-        )
-        return self._send(connector, account, entry, payload, report)
+        return self._prepare_and_send(connector, account, entry, current, report)
 
     def _send(
         self, connector: Connector, account: Account, entry: LedgerEntry, payload: Any, report: PassReport

@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from bridge.store import LedgerState
-from scenarios.world import AFTER_ERROR, AFTER_TRANSFER, MAESTRO_SOURCE, NOTIFY_TO, TO_TRANSFER, World, setup_company
+from scenarios.world import (
+    AFTER_ERROR,
+    AFTER_TRANSFER,
+    MAESTRO_SOURCE,
+    NOTIFY_TO,
+    TO_TRANSFER,
+    World,
+    setup_company,
+)
 from simulators.mailbox import MailboxSimulator
 
 WORKERS = 4
@@ -64,8 +72,21 @@ path = "{tmp_path / "bridge.sqlite3"}"
 
 
 def _workers(config: Path) -> list[subprocess.CompletedProcess[str]]:
-    argv = [sys.executable, "-m", "sandbox", "bridge", "--config", str(config), "--no-rate-limit", "sync", "--once"]
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(WORKERS)]
+    argv = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        "bridge",
+        "--config",
+        str(config),
+        "--no-rate-limit",
+        "sync",
+        "--once",
+    ]
+    procs = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(WORKERS)
+    ]
     done = []
     for p in procs:
         out, err = p.communicate(timeout=120)

@@ -24,19 +24,18 @@ from typing import Any
 import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import initialize, rule, run_state_machine_as_test
 
 from bridge.store import LedgerState
 from simulators.mailbox import MailboxSimulator
 
+from .machine import WorldMachine
 from .world import (
     AFTER_ERROR,
     CRASH_POINTS,
     CUSTOMER_KINDS,
     DRAFT,
     TO_TRANSFER,
-    Crash,
-    Crasher,
     World,
     duplicate_mails,
     exactly_once_problems,
@@ -86,7 +85,11 @@ def mailbox() -> MailboxSimulator:
     return _MAILBOX
 
 
-class ExactlyOnce(RuleBasedStateMachine):
+class ExactlyOnce(WorldMachine):
+    ENDPOINTS = ENDPOINTS
+    EFFECTS = EFFECTS
+    CRASH_POINTS = CRASH_POINTS
+
     def __init__(self) -> None:
         super().__init__()
         EXAMPLES["run"] += 1
@@ -95,7 +98,7 @@ class ExactlyOnce(RuleBasedStateMachine):
         self.known: list[str] = list(self.w.invoice_guids_in(TO_TRANSFER))
         self.tracked: set[str] = set(self.known)  # last put into the transfer status by the user
         self.user_moved: set[str] = set()  # moved elsewhere by the user afterwards
-        self.crashers: list[Crasher] = []
+        self.crashers = []
         self.crashes = 0
 
     @initialize()
@@ -120,60 +123,10 @@ class ExactlyOnce(RuleBasedStateMachine):
             self.tracked.discard(guid)
             self.user_moved.add(guid)
 
-    # ------------------------------------------------------------------ what goes wrong
-    @rule(
-        service=st.sampled_from(sorted(ENDPOINTS)),
-        data=st.data(),
-        effect=st.sampled_from(EFFECTS),
-        after=st.booleans(),
-        count=st.integers(1, 4),  # > the client's 2 tries: the engine itself meets the failure
-    )
-    def add_fault(
-        self, service: str, data: st.DataObject, effect: dict[str, Any], after: bool, count: int
-    ) -> None:
-        match = data.draw(st.sampled_from(ENDPOINTS[service]), label="endpoint")
-        sim = self.w.maventa_sim if service == "maventa" else self.w.severa_sim
-        sim.add_fault(
-            {
-                "match": match,
-                "effect": {**effect, "after_processing": after and effect.get("status") != 400},
-                "trigger": {"type": "next", "count": count},
-            }
-        )
-
-    @rule(point=st.sampled_from(CRASH_POINTS), nth=st.integers(1, 3), after=st.booleans())
-    def arm_crash(self, point: tuple[str, str], nth: int, after: bool) -> None:
-        self.crashers.append(Crasher(*point, nth=nth, after=after).install(self.w))
-
-    @rule(seconds=st.sampled_from([30, 120, 3700]))
-    def advance_clocks(self, seconds: int) -> None:
-        self.w.advance(seconds)
-
-    @rule(data=st.data())
-    def maventa_delivery_fails(self, data: st.DataObject) -> None:
-        pending = sorted(i.id for i in self.w.maventa_invoices() if i.status == "PENDING")
-        if not pending:
-            return
-        target = data.draw(st.sampled_from(pending), label="maventa invoice")
-        assert self.w.fail_delivery(target, "Vastaanottajan verkkolaskuosoite ei ole käytössä") == 200
-
-    @rule(passes=st.integers(1, 3))
-    def sync(self, passes: int) -> None:
-        for _ in range(passes):
-            try:
-                self.w.run_pass()
-            except Crash:
-                self.crashes += 1
-                self.w.restart()  # a new process over the same store
-
     # ------------------------------------------------------------------ the end
     def teardown(self) -> None:
         w = self.w
-        for c in self.crashers:
-            c.fired = True  # disarmed: the wrappers only pass calls on now
-        w.severa_sim.faults.clear()
-        w.maventa_sim.faults.clear()
-        w.restart()
+        self.stop_the_trouble()
         w.settle(max_passes=15)
         problems = exactly_once_problems(w, self.tracked, user_moved=self.user_moved)
         assert not problems, "\n".join(problems)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import initialize, rule, run_state_machine_as_test
 
 from bridge.store import LedgerState
 from scenarios.world import (
@@ -30,10 +30,10 @@ from scenarios.world import (
     MAESTRO_CRASH_POINTS,
     MAESTRO_SOURCE,
     MAESTRO_TRANSFERRED,
-    Crash,
-    Crasher,
     World,
 )
+
+from .machine import WorldMachine
 
 ENDPOINTS: dict[str, list[dict[str, str]]] = {
     "maestro": [
@@ -89,7 +89,11 @@ MOVES = [DRAFT, MAESTRO_SOURCE, MAESTRO_TRANSFERRED]
 EXAMPLES = {"run": 0}
 
 
-class MaestroExactlyOnce(RuleBasedStateMachine):
+class MaestroExactlyOnce(WorldMachine):
+    ENDPOINTS = ENDPOINTS
+    EFFECTS = EFFECTS
+    CRASH_POINTS = CRASH_POINTS
+
     def __init__(self) -> None:
         super().__init__()
         EXAMPLES["run"] += 1
@@ -100,7 +104,7 @@ class MaestroExactlyOnce(RuleBasedStateMachine):
         self.customers = [c.guid for c in self.w.severa_sim.main.org.customers.values()]
         self.good_vat = {c.guid: c.vat_number for c in self.w.severa_sim.main.org.customers.values()}
         self.broken: set[str] = set()  # customers whose business ID is wrong right now
-        self.crashers: list[Crasher] = []
+        self.crashers = []
         self.crashes = 0
 
     @initialize()
@@ -144,52 +148,10 @@ class MaestroExactlyOnce(RuleBasedStateMachine):
         self.w.severa_sim.main.update_customer(guid, vat_number=wrong if broken else good)
         (self.broken.add if broken else self.broken.discard)(guid)
 
-    # ------------------------------------------------------------------ what goes wrong
-    @rule(
-        service=st.sampled_from(sorted(ENDPOINTS)),
-        data=st.data(),
-        effect=st.sampled_from(EFFECTS),
-        after=st.booleans(),
-        count=st.integers(1, 4),
-    )
-    def add_fault(
-        self, service: str, data: st.DataObject, effect: dict[str, Any], after: bool, count: int
-    ) -> None:
-        match = data.draw(st.sampled_from(ENDPOINTS[service]), label="endpoint")
-        sim = self.w.maestro_sim if service == "maestro" else self.w.severa_sim
-        sim.add_fault(
-            {
-                "match": match,
-                "effect": {**effect, "after_processing": after},
-                "trigger": {"type": "next", "count": count},
-            }
-        )
-
-    @rule(point=st.sampled_from(CRASH_POINTS), nth=st.integers(1, 3), after=st.booleans())
-    def arm_crash(self, point: tuple[str, str], nth: int, after: bool) -> None:
-        self.crashers.append(Crasher(*point, nth=nth, after=after).install(self.w))
-
-    @rule(seconds=st.sampled_from([30, 120, 3700]))
-    def advance_clock(self, seconds: int) -> None:
-        self.w.advance(seconds)
-
-    @rule(passes=st.integers(1, 3))
-    def sync(self, passes: int) -> None:
-        for _ in range(passes):
-            try:
-                self.w.run_pass()
-            except Crash:
-                self.crashes += 1
-                self.w.restart()  # a new process over the same store
-
     # ------------------------------------------------------------------ the end
     def teardown(self) -> None:
         w = self.w
-        for c in self.crashers:
-            c.fired = True
-        w.severa_sim.faults.clear()
-        w.maestro_sim.faults.clear()
-        w.restart()
+        self.stop_the_trouble()
         for _ in range(15):
             report = w.run_pass()
             if not w.store.ledger.unfinished() and report.moved == 0 and report.customers_synced == 0:

@@ -81,15 +81,20 @@ class CustomerSync:
 
     def forget(self, card: CustomerCard, why: str) -> None:
         """Maestro does not have the customer after all (e.g. deleted there): copy it again next time."""
+        self._record(card, remote_id=None, version=None, error=why)
+
+    def _record(
+        self, card: CustomerCard, *, remote_id: str | None, version: str | None, error: str | None
+    ) -> None:
         self.store.records.put(
             CONNECTOR,
             self.account,
             KIND,
             card.guid,
-            remote_id=None,
+            remote_id=remote_id,
             name=card.name,
-            source_version=None,
-            error=why,
+            source_version=version,
+            error=error,
         )
 
     def _copy(self, card: CustomerCard, result: SyncResult, *, force: bool = False) -> None:
@@ -114,29 +119,11 @@ class CustomerSync:
             )
             self._refused(card, message, record is None or record.error != message, result)
             return
-        self.store.records.put(
-            CONNECTOR,
-            self.account,
-            KIND,
-            card.guid,
-            remote_id=number,
-            name=card.name,
-            source_version=version,
-            error=None,
-        )
+        self._record(card, remote_id=number, version=version, error=None)
         result.synced.append(label)
 
     def _refused(self, card: CustomerCard, message: str, new: bool, result: SyncResult) -> None:
-        self.store.records.put(
-            CONNECTOR,
-            self.account,
-            KIND,
-            card.guid,
-            remote_id=None,
-            name=card.name,
-            source_version=version_of(card),
-            error=message,
-        )
+        self._record(card, remote_id=None, version=version_of(card), error=message)
         result.failed.append(message)
         if new:
             self.store.log.add(message, level=LogLevel.WARNING, connector=CONNECTOR, account=self.account)
