@@ -2,6 +2,7 @@
 
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
+from .ids import IdFactory
 from .journal import Journal, JournalEntry
 from .jsontext import JSONNestingError, parse_json
 from .server import ThreadedServer
@@ -13,6 +14,7 @@ __all__ = [
     "FaultEngine",
     "FaultRule",
     "FaultRuleError",
+    "IdFactory",
     "InProcessTransport",
     "JSONNestingError",
     "Journal",

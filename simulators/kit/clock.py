@@ -76,8 +76,30 @@ class SimClock:
             "offset_seconds": self._offset.total_seconds(),
         }
 
-    def load_json(self, data: dict[str, Any]) -> None:
+    @staticmethod
+    def parse_json(data: Any) -> tuple[datetime | None, timedelta]:
+        """(frozen instant, offset) from `to_json`'s shape; ValueError names what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError(f"clock: expected an object, got {type(data).__name__}")
+        frozen_raw, offset_raw = data.get("frozen_at"), data.get("offset_seconds") or 0
+        frozen = None
+        if frozen_raw:
+            if not isinstance(frozen_raw, str):
+                raise ValueError(f"clock.frozen_at: expected an ISO-8601 date-time, got {frozen_raw!r}")
+            frozen = datetime.fromisoformat(frozen_raw)
+            if frozen.tzinfo is None:
+                frozen = frozen.replace(tzinfo=UTC)
+        if isinstance(offset_raw, bool) or not isinstance(offset_raw, (int, float)):
+            raise ValueError(f"clock.offset_seconds: expected a number, got {offset_raw!r}")
+        try:
+            offset = timedelta(seconds=offset_raw)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError(f"clock.offset_seconds: out of range ({offset_raw!r})") from exc
+        return frozen, offset
+
+    def apply(self, parsed: tuple[datetime | None, timedelta]) -> None:
         with self._lock:
-            frozen = data.get("frozen_at")
-            self._frozen = datetime.fromisoformat(frozen) if frozen else None
-            self._offset = timedelta(seconds=float(data.get("offset_seconds") or 0))
+            self._frozen, self._offset = parsed
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        self.apply(self.parse_json(data))

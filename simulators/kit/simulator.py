@@ -7,6 +7,8 @@ and says how its errors look (`error_response`). The kit then gives it, for free
   `GET|POST|DELETE /_sim/faults`, `GET|POST /_sim/clock`, `GET /_sim/credentials`,
   `GET /_sim/routes`, and the service's own actors under `/_sim/...`;
 * the same operations as Python methods for in-process use;
+* one seeded `IdFactory` (`self.ids`) for every id, GUID and token the service mints, its
+  counter in the snapshot (`"ids"`): same seed and requests, same world;
 * a journal of every exchange with secrets redacted, fault injection in the service's own
   error envelope, near-miss help on unknown routes, a request body limit, and serialised
   access to the state (one request at a time mutates it).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from typing import Any, ClassVar
 
 import httpx
@@ -24,6 +27,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
+from .ids import IdFactory, namespace_for
 from .journal import Journal
 from .jsontext import DEFAULT_MAX_DEPTH, JSONNestingError, parse_json
 from .nearmiss import closest_routes, route_templates
@@ -79,6 +83,7 @@ class Simulator:
     presets: ClassVar[tuple[str, ...]] = ("empty", "demo")
     default_preset: ClassVar[str] = "demo"
     max_json_depth: ClassVar[int] = DEFAULT_MAX_DEPTH  # deeper request bodies get a 400 (ASP.NET's 64)
+    id_namespace: ClassVar[uuid.UUID | None] = None  # None: derived from `service`
 
     def __init__(
         self,
@@ -97,6 +102,7 @@ class Simulator:
         self.max_body_bytes = max_body_bytes
         self.preset = preset or self.default_preset
         self.seed = seed
+        self.ids = self._new_ids(seed)
         self._app: Flask | None = None
         self.reset(self.preset, seed, clear_faults=True)
 
@@ -142,6 +148,10 @@ class Simulator:
         """Known secret values to scrub from the journal wherever they appear."""
         return []
 
+    def legacy_id_counter(self, data: dict[str, Any]) -> int:
+        """Where the id sequence stood in a snapshot written before snapshots carried ``"ids"``."""
+        return 0
+
     def normalize_path(self, path: str) -> str:
         """The path as fault rules see it (e.g. an API version alias mapped to its canonical form)."""
         return path
@@ -156,6 +166,7 @@ class Simulator:
             raise ControlError(f"unknown preset {preset!r}; known presets: {', '.join(self.presets)}")
         seed = self.seed if seed is None else seed
         with self.lock:
+            self.ids.load_json({"seed": seed, "counter": 0})  # before the preset: presets may mint ids
             self.build_state(preset, seed)
             self.preset, self.seed = preset, seed
             if clear_faults:
@@ -172,6 +183,7 @@ class Simulator:
                 "seed": self.seed,
                 "clock": self.clock.to_json(),
                 "faults": self.faults.to_json(),
+                "ids": self.ids.to_json(),
                 "data": self.export_data(),
             }
         if redact:
@@ -197,17 +209,35 @@ class Simulator:
             raise SnapshotError("this snapshot was exported with secrets redacted and cannot be imported")
         if not isinstance(snap.get("data"), dict):
             raise SnapshotError("snapshot field 'data': expected an object")
+        seed = snap.get("seed", self.seed)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise SnapshotError(f"snapshot field 'seed': expected an integer, got {seed!r}")
+        preset = snap.get("preset", self.preset)
+        if not isinstance(preset, str):
+            raise SnapshotError(f"snapshot field 'preset': expected a string, got {preset!r}")
+        ids = snap.get("ids")
+        if ids is None:  # written before snapshots carried the id sequence
+            ids = {"seed": seed, "counter": self.legacy_id_counter(snap["data"])}
+        try:
+            clock = SimClock.parse_json(snap.get("clock") or {})
+            self._new_ids(seed).load_json(ids, default_seed=seed)  # validate before touching anything
+        except (TypeError, ValueError) as exc:
+            raise SnapshotError(f"snapshot is inconsistent: {exc}") from exc
         with self.lock:
-            previous = self.export_data()
+            previous, previous_ids = self.export_data(), self.ids.to_json()
             try:
+                self.ids.load_json(ids, default_seed=seed)
                 self.import_data(snap["data"])
                 self.faults.load_json(snap.get("faults") or [])
             except (KeyError, TypeError, ValueError, FaultRuleError) as exc:
+                self.ids.load_json(previous_ids)
                 self.import_data(previous)  # never lose the state we had
                 raise SnapshotError(f"snapshot data is inconsistent: {exc}") from exc
-            self.clock.load_json(snap.get("clock") or {})
-            self.preset = str(snap.get("preset", self.preset))
-            self.seed = int(snap.get("seed", self.seed))
+            self.clock.apply(clock)
+            self.preset, self.seed = preset, seed
+
+    def _new_ids(self, seed: int) -> IdFactory:
+        return IdFactory(self.id_namespace or namespace_for(self.service), seed)
 
     def add_fault(self, rule: dict[str, Any]) -> FaultRule:
         return self.faults.add(rule)
@@ -416,8 +446,10 @@ class Simulator:
         def reset() -> Response:
             body = json_body()
             seed = body.get("seed", sim.seed)
-            if isinstance(seed, bool) or not isinstance(seed, int):
-                raise ControlError(f"seed: expected an integer, got {seed!r}")
+            if isinstance(seed, bool) or not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
+                raise ControlError(
+                    f"seed: expected an integer from -2**63 to 2**63-1, got {str(seed)[:40]!r}"
+                )
             preset = body.get("preset", sim.default_preset)
             if not isinstance(preset, str):
                 raise ControlError(f"preset: expected a string, got {preset!r}")

@@ -19,7 +19,6 @@ the demo tenants, `sim.client_credentials(label)` one client's credentials.
 from __future__ import annotations
 
 import functools
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -89,7 +88,7 @@ class SeveraSimulator(Simulator):
     def build_state(self, preset: str, seed: int) -> None:
         state, refs = (build_demo if preset == "demo" else build_empty)(seed)
         self.state, self.refs = state, refs
-        self.auth = AuthStore(self.state.clients, self.state.tokens)
+        self.auth = AuthStore(self.state.clients, self.state.tokens, self.ids)
         self.limiter.clear()
 
     def export_data(self) -> dict[str, Any]:
@@ -100,7 +99,7 @@ class SeveraSimulator(Simulator):
         if not isinstance(state, SeveraState) or not state.organizations:
             raise ValueError("the snapshot holds no organisations")
         self.state, self.refs = state, dict(data.get("refs") or {})
-        self.auth = AuthStore(self.state.clients, self.state.tokens)
+        self.auth = AuthStore(self.state.clients, self.state.tokens, self.ids)
 
     def register_routes(self, app: Flask) -> None:
         api.register_routes(app, self)
@@ -267,7 +266,7 @@ class SeveraSimulator(Simulator):
         if found is None:
             known = ", ".join(o.details.name for o in self.state.organizations.values())
             raise KeyError(f"no organisation {org!r}; known: {known}")
-        return Backend(found, self.clock.now, random.Random())
+        return Backend(found, self.clock.now, ids=self.ids)
 
     @property
     def main(self) -> Backend:

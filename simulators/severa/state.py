@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from simulators.kit.ids import IdFactory
+
 from .errors import SeveraError, bad_param
 from .models import (
     Address,
@@ -64,11 +66,21 @@ class Backend:
     """One organisation's data and rules."""
 
     def __init__(
-        self, org: Organization, now: Callable[[], datetime], rng: random.Random | None = None
+        self,
+        org: Organization,
+        now: Callable[[], datetime],
+        rng: random.Random | None = None,
+        *,
+        ids: IdFactory | None = None,
     ) -> None:
+        """`rng` (the presets, while building the demo) or the simulator's `ids` mint new GUIDs;
+        one of them must be given, so the same seed always gives the same GUIDs."""
+        if rng is None and ids is None:
+            raise TypeError("Backend needs a seeded rng or the simulator's IdFactory")
         self.org = org
         self.now = now
-        self.rng = rng or random.Random()
+        self.rng = rng
+        self.ids = ids
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -80,7 +92,10 @@ class Backend:
         return self.org.details.name
 
     def new_guid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if self.rng is not None:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        assert self.ids is not None
+        return self.ids.guid("severa")
 
     def audit(self, when: datetime | None = None) -> Audit:
         return Audit(created=when or self.now(), created_by=self.org.api_user_guid)
