@@ -2,7 +2,10 @@
 
 Field names follow the wire models (`InvoiceOutputModel`, `InvoiceStatusModel`, ...) in
 snake_case; `views.py` turns them into the JSON Severa sends. Money is a float in the
-organisation currency (EUR), rounded to cents where it is computed.
+organisation currency (EUR) on the wire and in the state; every amount Severa computes is
+computed in `Decimal` and rounded to cents half away from zero, row by row ([inferred], see
+`money_cents` and the README): a row's net (veroton) = quantity x unit price, its VAT (ALV)
+= net x rate / 100, and an invoice's totals are the sums of its rounded rows.
 
 Finnish UI terms support staff search for: lasku (invoice), laskurivi (invoice row),
 laskun tila (invoice status), tuote (product), työlaji (work type), matkakululaji
@@ -15,6 +18,20 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def as_decimal(value: float | int | Decimal) -> Decimal:
+    """A stored number as the decimal it was written as (0.59, not 0.58999999999999996891)."""
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
+def money_cents(value: float | int | Decimal) -> Decimal:
+    """Rounded to cents half away from zero (2.345 -> 2.35, -2.345 -> -2.35), as Severa rounds
+    money ([inferred]: Python's float `round` would give 2.35 -> 2.4 but 2.675 -> 2.67)."""
+    return as_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -269,8 +286,18 @@ class InvoiceRow:
     sales_account: str = "3000"
 
     @property
+    def net(self) -> Decimal:
+        """Rivin veroton summa: quantity x unit price, rounded to cents."""
+        return money_cents(as_decimal(self.quantity) * as_decimal(self.unit_price))
+
+    @property
+    def vat(self) -> Decimal:
+        """Rivin ALV: the rounded net x VAT rate / 100, rounded to cents."""
+        return money_cents(self.net * as_decimal(self.vat_rate) / 100)
+
+    @property
     def total(self) -> float:
-        return round(self.quantity * self.unit_price, 2)
+        return float(self.net)
 
 
 @dataclass

@@ -16,11 +16,13 @@ Business rules ([inferred] from the help articles, severa-api.md §3.4 and §4):
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from simulators.kit.ids import IdFactory
@@ -40,6 +42,8 @@ from .models import (
     Token,
     TravelExpense,
     WorkHour,
+    as_decimal,
+    money_cents,
 )
 from .references import finnish_reference
 
@@ -373,8 +377,17 @@ class Backend:
         """Add a row backed by `sources` source items of one kind.
 
         kind: "hours" (ref = work type code/guid), "fee" (product), "travel" (travel expense type).
-        The quantity is split evenly over the source items.
+        The quantity is split evenly over the source items. Numbers must be finite and of a
+        size money can be computed with (a ValueError names the one that is not).
         """
+        _check_number("quantity", quantity, 1e9)
+        for name, value, limit in (("unit_price", unit_price, 1e12), ("vat_rate", vat_rate, 100)):
+            if value is not None:
+                _check_number(name, value, limit)
+        if vat_rate is not None and vat_rate < 0:
+            raise ValueError(f"vat_rate: expected a percentage from 0 to 100, got {vat_rate!r}")
+        if isinstance(sources, bool) or not isinstance(sources, int) or not 1 <= sources <= 100:
+            raise ValueError(f"sources: expected an integer from 1 to 100, got {sources!r}")
         inv: Invoice = self.get("invoices", invoice_guid, "Invoice")
         when = when or self.now()
         user = user_guid or self.org.api_user_guid or next(iter(self.org.users))
@@ -543,27 +556,30 @@ class Backend:
         return list(dict.fromkeys(c for c in codes if c))
 
     def totals(self, inv: Invoice) -> dict[str, float]:
+        """The invoice's totals: sums of its rows' rounded nets and VATs (see `models.money_cents`)."""
         rows = self.rows_of(inv)
-        excl = round(sum(r.total for r in rows), 2)
-        tax = round(sum(round(r.total * r.vat_rate / 100, 2) for r in rows), 2)
+        excl = sum((r.net for r in rows), Decimal(0))
+        tax = sum((r.vat for r in rows), Decimal(0))
         by = {
-            k: round(sum(r.total for r in rows if r.row_type == k), 2)
+            k: float(sum((r.net for r in rows if r.row_type == k), Decimal(0)))
             for k in ("Hours", "ProjectFees", "TravelExpenses", "FlatRate")
         }
+        hours = sum((as_decimal(r.quantity) for r in rows if r.row_type == "Hours"), Decimal(0))
         return {
-            "excl": excl,
-            "tax": tax,
-            "incl": round(excl + tax, 2),
-            "hours_qty": round(sum(r.quantity for r in rows if r.row_type == "Hours"), 2),
+            "excl": float(excl),
+            "tax": float(tax),
+            "incl": float(excl + tax),
+            "hours_qty": float(money_cents(hours)),
             **by,
         }
 
     def vat_breakdown(self, inv: Invoice) -> dict[float, tuple[float, float]]:
-        out: dict[float, tuple[float, float]] = {}
+        """ALV-erittely: per VAT rate, (sum of the rows' nets, sum of the rows' VATs)."""
+        sums: dict[float, tuple[Decimal, Decimal]] = {}
         for r in self.rows_of(inv):
-            base, tax = out.get(r.vat_rate, (0.0, 0.0))
-            out[r.vat_rate] = (round(base + r.total, 2), round(tax + round(r.total * r.vat_rate / 100, 2), 2))
-        return out
+            base, tax = sums.get(r.vat_rate, (Decimal(0), Decimal(0)))
+            sums[r.vat_rate] = (base + r.net, tax + r.vat)
+        return {rate: (float(base), float(tax)) for rate, (base, tax) in sums.items()}
 
     def invoice_changed(self, inv: Invoice) -> datetime:
         return last_changed(inv.audit)
@@ -655,6 +671,13 @@ class Backend:
             inv.due_date = inv.date + timedelta(days=new)
         if attr == "date":
             inv.due_date = new + timedelta(days=inv.payment_term)
+
+
+def _check_number(name: str, value: Any, limit: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
+    if not math.isfinite(value) or abs(value) > limit:
+        raise ValueError(f"{name}: expected a finite number of at most {limit:g}, got {value!r}")
 
 
 def _text(v: Any) -> str | None:
