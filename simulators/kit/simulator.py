@@ -11,7 +11,9 @@ and says how its errors look (`error_response`). The kit then gives it, for free
   counter in the snapshot (`"ids"`): same seed and requests, same world;
 * a journal of every exchange with secrets redacted, fault injection in the service's own
   error envelope, near-miss help on unknown routes, a request body limit, and serialised
-  access to the state (one request at a time mutates it).
+  access to the state (one request at a time mutates it). Bodies are read completely and
+  parsed (`request_json`) before the lock is taken (`kit.body`), so a slow client holds up
+  nobody else; a route marked `@unlocked` takes the lock itself around its state changes.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from .body import BODY_PROBLEM_KEY, BodyBuffer, BodyProblem
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
 from .ids import IdFactory, namespace_for
@@ -59,15 +63,37 @@ def control_error(message: str, status: int = 400, code: str = "bad_request") ->
     return resp
 
 
+def request_json(max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """The request's JSON body, parsed once per request (a ValueError, like `parse_json`, when it
+    is not JSON). The kit parses bodies before a route takes the simulator's lock, so routes that
+    read their body through this never parse under it."""
+    cache: dict[int, tuple[bool, Any]] = g.setdefault("sim_json", {})
+    if max_depth not in cache:
+        try:
+            cache[max_depth] = (True, parse_json(request.get_data(), max_depth))
+        except ValueError as exc:
+            cache[max_depth] = (False, exc)
+    ok, value = cache[max_depth]
+    if not ok:
+        raise value
+    return value
+
+
+def unlocked(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a route that takes `sim.lock` itself, only around its state changes, so its slow
+    work (parsing and validating an upload) never holds up the fake's other callers."""
+    view.sim_unlocked = True  # type: ignore[attr-defined]
+    return view
+
+
 def json_body(required: bool = False) -> dict[str, Any]:
     """The JSON object of a control-plane request, or a clear ControlError."""
-    raw = request.get_data(as_text=True)
-    if not raw.strip():
+    if not request.get_data().strip():
         if required:
             raise ControlError("expected a JSON object in the request body")
         return {}
     try:
-        data = parse_json(raw, CONTROL_MAX_DEPTH)
+        data = request_json(CONTROL_MAX_DEPTH)
     except ValueError as exc:
         raise ControlError(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -93,6 +119,7 @@ class Simulator:
         clock: SimClock | None = None,
         journal_capacity: int = 2000,
         max_body_bytes: int = DEFAULT_MAX_BODY,
+        body_deadline: float = 60.0,
     ) -> None:
         self.clock = clock or SimClock()
         self.journal = Journal(journal_capacity)
@@ -100,6 +127,7 @@ class Simulator:
         self.lock = threading.RLock()
         self.stopping = threading.Event()
         self.max_body_bytes = max_body_bytes
+        self.body_deadline = body_deadline
         self.preset = preset or self.default_preset
         self.seed = seed
         self.ids = self._new_ids(seed)
@@ -255,8 +283,10 @@ class Simulator:
     def client(self, base_url: str = "http://sim.local", **kwargs: Any) -> httpx.Client:
         return httpx.Client(transport=self.transport(), base_url=base_url, **kwargs)
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedServer:
-        return ThreadedServer(self.app, host=host, port=port, stopping=self.stopping).start()
+    def serve(self, host: str = "127.0.0.1", port: int = 0, *, read_timeout: float = 30.0) -> ThreadedServer:
+        return ThreadedServer(
+            self.app, host=host, port=port, stopping=self.stopping, read_timeout=read_timeout
+        ).start()
 
     # ----------------------------------------------------------------- the app
     def _create_app(self) -> Flask:
@@ -276,7 +306,8 @@ class Simulator:
         app.register_error_handler(HTTPException, self._http_error)
         app.register_error_handler(ControlError, lambda e: control_error(e.message, e.status, e.code))
         app.register_error_handler(Exception, self._unexpected)
-        app.wsgi_app = NetworkFaultMiddleware(app.wsgi_app, self.stopping)  # type: ignore[method-assign]
+        body = BodyBuffer(app.wsgi_app, lambda: self.max_body_bytes, self.body_deadline)
+        app.wsgi_app = NetworkFaultMiddleware(body, self.stopping)  # type: ignore[method-assign]
         return app
 
     @staticmethod
@@ -286,7 +317,18 @@ class Simulator:
     def _before(self) -> Response | None:
         g.sim_started = time.perf_counter()
         g.sim_fault = None
-        if self._is_control(request.path):
+        control = self._is_control(request.path)
+        problem: BodyProblem | None = request.environ.get(BODY_PROBLEM_KEY)
+        if problem is not None:  # the body was cut short, too large or too slow (kit.body)
+            resp = (
+                control_error(
+                    problem.message, problem.status, _reason(problem.status).lower().replace(" ", "_")
+                )
+                if control
+                else self.error_response(problem.status, problem.message)
+            )
+            return resp
+        if control:
             return None
         request.get_data(cache=True)  # keep the body for the journal (form parsing still works)
         try:
@@ -304,6 +346,9 @@ class Simulator:
         too_deep = self._too_deeply_nested(request.get_data(cache=True))
         if too_deep is not None:
             return self.error_response(400, f"The request body is not valid JSON: {too_deep}")
+        view = self.app.view_functions.get(request.endpoint or "")
+        if getattr(view, "sim_unlocked", False):
+            return None  # the route takes the lock itself around its state changes
         self.lock.acquire()
         g.sim_locked = True
         return None
@@ -514,9 +559,8 @@ class Simulator:
 
         @bp.post("/faults")
         def add_faults() -> Response:
-            raw = request.get_data(as_text=True)
             try:
-                data = parse_json(raw, CONTROL_MAX_DEPTH) if raw.strip() else None
+                data = request_json(CONTROL_MAX_DEPTH) if request.get_data().strip() else None
             except ValueError as exc:
                 raise ControlError(f"request body is not valid JSON: {exc}") from exc
             rules = data if isinstance(data, list) else [data]

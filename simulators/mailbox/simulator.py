@@ -178,10 +178,10 @@ class MailboxSimulator(Simulator):
     def stop_smtp(self) -> None:
         self._smtp.stop()
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedServer:
+    def serve(self, host: str = "127.0.0.1", port: int = 0, *, read_timeout: float = 30.0) -> ThreadedServer:
         """The HTTP control plane and the SMTP listener together; `.stop()` stops both."""
         self.start_smtp()
-        server = super().serve(host, port)
+        server = super().serve(host, port, read_timeout=read_timeout)
         http_stop = server.stop
 
         def stop(*args: Any, **kwargs: Any) -> Any:

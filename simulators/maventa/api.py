@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
+
+from simulators.kit import request_json
 
 from . import finvoice, registry
 from .auth import bearer_token, credentials_from_request, issue_token, require_scope
@@ -121,9 +122,10 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _json_body() -> dict[str, Any]:
-    if request.mimetype == "application/json" or (request.data and request.data.lstrip()[:1] == b"{"):
+    raw = request.get_data()
+    if request.mimetype == "application/json" or raw.lstrip()[:1] == b"{":
         try:
-            data = json.loads(request.get_data(as_text=True) or "{}")
+            data = request_json() if raw.strip() else {}
         except ValueError as exc:
             raise bad_request("Request body is not valid JSON", [str(exc)]) from exc
         if not isinstance(data, dict):

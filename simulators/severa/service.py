@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Request, Response, jsonify
 
-from simulators.kit import ControlError, SimClock, Simulator, json_body, parse_json
+from simulators.kit import ControlError, SimClock, Simulator, json_body, request_json
 from simulators.kit.serde import from_json, to_json
 
 from . import api, views
@@ -118,6 +118,7 @@ class SeveraSimulator(Simulator):
         def locked(fn: Callable[..., Response]) -> Callable[..., Response]:
             @functools.wraps(fn)
             def wrapper(**kwargs: Any) -> Response:
+                json_body(required=True)  # read and parse first (cached): never under the lock
                 with sim.lock:  # control routes skip the kit's request lock; the UI actor mutates state
                     return fn(**kwargs)
 
@@ -245,7 +246,7 @@ class SeveraSimulator(Simulator):
         if tok is not None:
             return tok.client_id
         try:
-            body = parse_json(req.get_data(cache=True)) if req.content_length else None
+            body = request_json() if req.content_length else None
         except ValueError:  # the route answers bad JSON with its 400; here it only has no client id
             body = None
         if isinstance(body, dict):
