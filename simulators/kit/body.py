@@ -1,5 +1,7 @@
 """Read each request body completely, within its limits, before the fake sees the request.
 
+(The same middleware escapes raw non-ASCII bytes in the query string; see `BodyBuffer`.)
+
 A fake answers one request at a time under its lock, so nothing that can be slow may happen
 under it: reading a body from a slow (or malicious) client used to, and one client that sent
 half a body blocked every other caller. `BodyBuffer` reads the body first, on the request's
@@ -128,6 +130,12 @@ class BodyBuffer:
         self.deadline = deadline
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            # raw (unescaped) bytes in the query: werkzeug decodes the query strictly as UTF-8,
+            # so "?a=\xff" was a 500 in every route reading a parameter; escaped, they decode
+            # as everywhere else (invalid UTF-8 becomes U+FFFD)
+            environ["QUERY_STRING"] = "".join(c if c < "\x80" else f"%{ord(c):02X}" for c in query)
         try:
             body = read_body(environ, self.max_bytes(), self.deadline)
         except BodyProblem as problem:

@@ -10,6 +10,7 @@ recursive walk after it (redaction, snapshots). `parse_json` turns both into a
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 DEFAULT_MAX_DEPTH = 64
@@ -46,3 +47,36 @@ def parse_json(text: str | bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     if json_depth(value) > max_depth:
         raise JSONNestingError(f"the JSON nests deeper than the maximum depth of {max_depth}")
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# a \uD800-\uDFFF escape, or the UTF-8 bytes of a surrogate (which json.loads lets through)
+SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True when `text` holds a UTF-16 surrogate code point: not Unicode, cannot be encoded."""
+    return _SURROGATE.search(text) is not None
+
+
+def lone_surrogate_path(value: Any) -> str | None:
+    """Where in a parsed JSON value the first string (or object key) with a lone surrogate is,
+    as a path like ``rows[1].description`` (``$`` for the whole document), or None."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if has_lone_surrogate(item):
+                return path or "$"
+        elif isinstance(item, dict):
+            children = []
+            for key, child in item.items():
+                shown = key.encode("ascii", "backslashreplace").decode("ascii")
+                here = f"{path}.{shown}" if path else shown
+                if has_lone_surrogate(key):
+                    return here
+                children.append((child, here))
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(item))))
+    return None

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import httpx
 from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .body import BODY_PROBLEM_KEY, BodyBuffer, BodyProblem
@@ -33,7 +34,14 @@ from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
 from .ids import IdFactory, namespace_for
 from .journal import Journal
-from .jsontext import DEFAULT_MAX_DEPTH, JSONNestingError, parse_json
+from .jsontext import (
+    DEFAULT_MAX_DEPTH,
+    SURROGATE_HINT,
+    JSONNestingError,
+    has_lone_surrogate,
+    lone_surrogate_path,
+    parse_json,
+)
 from .nearmiss import closest_routes, route_templates
 from .redact import redact_obj
 from .server import NetworkFaultMiddleware, ThreadedServer
@@ -43,6 +51,21 @@ SNAPSHOT_FORMAT = "severa-sandbox.state"
 CONTROL_PREFIX = "/_sim"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 CONTROL_MAX_DEPTH = 100  # snapshots nest about ten levels deep; anything far deeper is not ours
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, keys in insertion order, non-ASCII as itself; but a string that cannot be
+    encoded (a lone surrogate that reached the state through the Python API, or a mail header
+    of raw bytes) is written as a ``\\uXXXX`` escape instead of failing the whole answer."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        text = super().dumps(obj, **kwargs)
+        if not text.isascii() and has_lone_surrogate(text):
+            text = super().dumps(obj, **{**kwargs, "ensure_ascii": True})
+        return text
 
 
 class SnapshotError(ValueError):
@@ -158,6 +181,11 @@ class Simulator:
         resp = jsonify({"error": {"code": code or str(status), "message": message, "details": details}})
         resp.status_code = status
         return resp
+
+    def invalid_text_response(self, field: str, message: str) -> Response:
+        """400 for request text that is not valid Unicode, naming the field (`field` is a JSON
+        path such as ``rows[1].description``); services shape it as their validation errors."""
+        return self.error_response(400, message, details={field: message})
 
     def rate_limited_response(self, retry_after: int) -> Response:
         resp = self.error_response(429, "Too many requests", code="rate_limited")
@@ -291,9 +319,8 @@ class Simulator:
     # ----------------------------------------------------------------- the app
     def _create_app(self) -> Flask:
         app = Flask(f"simulators.{self.service}")
+        app.json = SafeJSONProvider(app)
         app.config["MAX_CONTENT_LENGTH"] = self.max_body_bytes
-        app.json.sort_keys = False  # type: ignore[attr-defined]
-        app.json.ensure_ascii = False  # type: ignore[attr-defined]
         app.extensions["simulator"] = self
         app.url_map.strict_slashes = False
         self.register_routes(app)
@@ -329,7 +356,7 @@ class Simulator:
             )
             return resp
         if control:
-            return None
+            return self._refuse_bad_text(control=True)
         request.get_data(cache=True)  # keep the body for the journal (form parsing still works)
         try:
             g.sim_tenant = self.tenant_of(request)
@@ -343,9 +370,9 @@ class Simulator:
             elif not rule.effect.after_processing:
                 g.sim_fault_applied = True
                 return self._fault_response(rule)
-        too_deep = self._too_deeply_nested(request.get_data(cache=True))
-        if too_deep is not None:
-            return self.error_response(400, f"The request body is not valid JSON: {too_deep}")
+        refused = self._refuse_bad_text(control=False)
+        if refused is not None:
+            return refused
         view = self.app.view_functions.get(request.endpoint or "")
         if getattr(view, "sim_unlocked", False):
             return None  # the route takes the lock itself around its state changes
@@ -353,18 +380,36 @@ class Simulator:
         g.sim_locked = True
         return None
 
-    def _too_deeply_nested(self, body: bytes) -> str | None:
-        """Why a body nests JSON too deeply, or None. Checked here for every service: without
-        it a RecursionError in any parser (`request.get_json` included) would be a 500."""
-        if body.count(b"[") + body.count(b"{") <= self.max_json_depth:
-            return None  # cannot nest that deep: no need to parse
+    def _refuse_bad_text(self, *, control: bool) -> Response | None:
+        """A 400 for a JSON body that nests too deeply or holds a lone surrogate, else None.
+
+        Checked here for every service, before anything is stored: a RecursionError in any
+        parser would be a 500, and a string with a lone UTF-16 surrogate (``"\\ud800"``) cannot
+        be encoded, so once stored every listing, export and journal read answered 500. Only
+        bodies that could hold either are parsed here (the parse is kept for the route)."""
+        body = request.get_data(cache=True)
+        depth = CONTROL_MAX_DEPTH if control else self.max_json_depth
+        deep = body.count(b"[") + body.count(b"{") > depth
+        if not deep and SURROGATE_HINT.search(body) is None:
+            return None
         try:
-            parse_json(body, self.max_json_depth)
+            value = request_json(depth)
         except JSONNestingError as exc:
-            return str(exc)
+            if control:
+                return control_error(f"request body is not valid JSON: {exc}")
+            return self.error_response(400, f"The request body is not valid JSON: {exc}")
         except ValueError:
-            return None  # not JSON, or bad JSON the service itself answers
-        return None
+            return None  # not JSON, or bad JSON the route itself answers
+        field = lone_surrogate_path(value)
+        if field is None:
+            return None
+        message = (
+            f"{field}: the text holds a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF escape), "
+            "which is not Unicode; send the character itself or a complete surrogate pair"
+        )
+        if control:
+            return control_error(message, 400, "invalid_text")
+        return self.invalid_text_response(field, message)
 
     def _fault_response(self, rule: FaultRule) -> Response:
         e = rule.effect

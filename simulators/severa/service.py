@@ -29,7 +29,7 @@ from simulators.kit.serde import from_json, to_json
 
 from . import api, views
 from .auth import AuthStore
-from .errors import SeveraError, envelope, rate_limited
+from .errors import SeveraError, bad_param, envelope, rate_limited
 from .presets import build_demo, build_empty
 from .ratelimit import SlidingWindowLimiter
 from .state import Backend, SeveraState
@@ -183,6 +183,9 @@ class SeveraSimulator(Simulator):
         self, status: int, message: str, *, code: str | None = None, details: Any = None
     ) -> Response:
         return envelope(status, message, type=code if code in EXCEPTION_TYPES else None)
+
+    def invalid_text_response(self, field: str, message: str) -> Response:
+        return bad_param(field, message, "RequestBody").response()
 
     def rate_limited_response(self, retry_after: int) -> Response:
         return rate_limited(self.rate_limit_per_second, retry_after)
