@@ -18,14 +18,16 @@ and says how its errors look (`error_response`). The kit then gives it, for free
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, has_app_context, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -33,6 +35,7 @@ from .body import BODY_PROBLEM_KEY, BodyBuffer, BodyProblem
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
 from .ids import IdFactory, namespace_for
+from .journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from .journal import Journal
 from .jsontext import (
     DEFAULT_MAX_DEPTH,
@@ -43,7 +46,7 @@ from .jsontext import (
     parse_json,
 )
 from .nearmiss import closest_routes, route_templates
-from .redact import redact_obj
+from .redact import Redactor, SecretRegistry
 from .server import NetworkFaultMiddleware, ThreadedServer
 from .transport import NETWORK_FAULT_KEY, InProcessTransport
 
@@ -66,6 +69,27 @@ class SafeJSONProvider(DefaultJSONProvider):
         if not text.isascii() and has_lone_surrogate(text):
             text = super().dumps(obj, **{**kwargs, "ensure_ascii": True})
         return text
+
+
+class _RedactingLogFilter(logging.Filter):
+    """Each record of a simulator's logger (message and traceback) with every secret the
+    simulator serving the request knows replaced: logs are shared as freely as journals."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        sim = current_app.extensions.get("simulator") if has_app_context() else None
+        if not isinstance(sim, Simulator):
+            return True
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        if record.stack_info:
+            text += "\n" + record.stack_info
+        record.msg, record.args = sim.redactor().text(text), ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+_LOG_FILTER = _RedactingLogFilter()
 
 
 class SnapshotError(ValueError):
@@ -141,11 +165,15 @@ class Simulator:
         *,
         clock: SimClock | None = None,
         journal_capacity: int = 2000,
+        journal_max_bytes: int = DEFAULT_JOURNAL_BYTES,
         max_body_bytes: int = DEFAULT_MAX_BODY,
         body_deadline: float = 60.0,
     ) -> None:
         self.clock = clock or SimClock()
-        self.journal = Journal(journal_capacity)
+        self.secrets = SecretRegistry()  # every secret known since the journal was last cleared
+        self._redactor = Redactor(())
+        self.journal = Journal(journal_capacity, journal_max_bytes)
+        self.journal.redactor = self.redactor
         self.faults = FaultEngine()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
@@ -227,7 +255,7 @@ class Simulator:
             self.preset, self.seed = preset, seed
             if clear_faults:
                 self.faults.clear()
-            self.journal.clear()
+            self.clear_journal()
 
     def export_state(self, *, redact: bool = False) -> dict[str, Any]:
         with self.lock:
@@ -243,7 +271,7 @@ class Simulator:
                 "data": self.export_data(),
             }
         if redact:
-            snap = redact_obj(snap)
+            snap = self.redactor().obj(snap)
             snap["redacted"] = True
         return snap
 
@@ -280,6 +308,7 @@ class Simulator:
         except (TypeError, ValueError) as exc:
             raise SnapshotError(f"snapshot is inconsistent: {exc}") from exc
         with self.lock:
+            self.secrets.update(self.secret_values())  # the journal may still show them
             previous, previous_ids = self.export_data(), self.ids.to_json()
             try:
                 self.ids.load_json(ids, default_seed=seed)
@@ -293,7 +322,22 @@ class Simulator:
             self.preset, self.seed = preset, seed
 
     def _new_ids(self, seed: int) -> IdFactory:
-        return IdFactory(self.id_namespace or namespace_for(self.service), seed)
+        return IdFactory(self.id_namespace or namespace_for(self.service), seed, on_secret=self.secrets.add)
+
+    def redactor(self) -> Redactor:
+        """Redacts every secret the fake knows now or has known since the journal was cleared
+        (exports, journal, logs); rebuilt only when that set changes."""
+        with self.lock:  # the state's secret dictionaries must not change while they are read
+            live = self.secret_values()
+        known = Redactor.relevant([*self.secrets.values(), *live])
+        if known != self._redactor.secrets:
+            self._redactor = Redactor(known)
+        return self._redactor
+
+    def clear_journal(self) -> None:
+        with self.lock:
+            self.journal.clear()
+            self.secrets.clear()
 
     def add_fault(self, rule: dict[str, Any]) -> FaultRule:
         return self.faults.add(rule)
@@ -320,6 +364,8 @@ class Simulator:
     def _create_app(self) -> Flask:
         app = Flask(f"simulators.{self.service}")
         app.json = SafeJSONProvider(app)
+        if _LOG_FILTER not in app.logger.filters:
+            app.logger.addFilter(_LOG_FILTER)
         app.config["MAX_CONTENT_LENGTH"] = self.max_body_bytes
         app.extensions["simulator"] = self
         app.url_map.strict_slashes = False
@@ -474,7 +520,6 @@ class Simulator:
             response_body="" if network else body,
             response_content_type=ctype,
             fault=rule.describe() if rule else None,
-            secrets=self.secret_values(),
         )
 
     def _http_error(self, exc: HTTPException) -> Response:
@@ -589,13 +634,15 @@ class Simulator:
                 {
                     "entries": [e.to_json() for e in entries],
                     "capacity": sim.journal.capacity,
+                    "max_bytes": sim.journal.max_bytes,
+                    "bytes": sim.journal.bytes,
                     "dropped": sim.journal.dropped,
                 }
             )
 
         @bp.delete("/journal")
         def clear_journal() -> Response:
-            sim.journal.clear()
+            sim.clear_journal()
             return Response(status=204)
 
         @bp.get("/faults")
