@@ -23,7 +23,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import httpx
@@ -34,6 +34,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from .body import BODY_PROBLEM_KEY, BodyBuffer, BodyProblem
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
+from .hosts import HostPolicy
 from .ids import IdFactory, namespace_for
 from .journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from .journal import Journal
@@ -48,7 +49,7 @@ from .jsontext import (
 from .nearmiss import closest_routes, route_templates
 from .redact import Redactor, SecretRegistry
 from .server import NetworkFaultMiddleware, ThreadedServer
-from .transport import NETWORK_FAULT_KEY, InProcessTransport
+from .transport import INPROCESS_KEY, NETWORK_FAULT_KEY, InProcessTransport
 
 SNAPSHOT_FORMAT = "severa-sandbox.state"
 CONTROL_PREFIX = "/_sim"
@@ -168,6 +169,7 @@ class Simulator:
         journal_max_bytes: int = DEFAULT_JOURNAL_BYTES,
         max_body_bytes: int = DEFAULT_MAX_BODY,
         body_deadline: float = 60.0,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.clock = clock or SimClock()
         self.secrets = SecretRegistry()  # every secret known since the journal was last cleared
@@ -179,6 +181,7 @@ class Simulator:
         self.stopping = threading.Event()
         self.max_body_bytes = max_body_bytes
         self.body_deadline = body_deadline
+        self.allowed_hosts = HostPolicy(allowed_hosts)
         self.preset = preset or self.default_preset
         self.seed = seed
         self.ids = self._new_ids(seed)
@@ -391,6 +394,9 @@ class Simulator:
         g.sim_started = time.perf_counter()
         g.sim_fault = None
         control = self._is_control(request.path)
+        cross_site = self._refuse_cross_site(control)
+        if cross_site is not None:
+            return cross_site
         problem: BodyProblem | None = request.environ.get(BODY_PROBLEM_KEY)
         if problem is not None:  # the body was cut short, too large or too slow (kit.body)
             resp = (
@@ -424,6 +430,40 @@ class Simulator:
             return None  # the route takes the lock itself around its state changes
         self.lock.acquire()
         g.sim_locked = True
+        return None
+
+    def _refuse_cross_site(self, control: bool) -> Response | None:
+        """Refuse what a web page on another site could make a browser send (SPEC §6 security).
+
+        * A ``Host`` that is not the address the server is bound to, a loopback name or one of
+          `allowed_hosts` is refused (400) on every route: DNS rebinding needs a host name the
+          attacker controls, and without this a page could read ``/_sim/credentials``.
+        * A state-changing control call (POST, PUT, PATCH under ``/_sim/``) needs
+          ``Content-Type: application/json`` (415 otherwise): a cross-site form or a no-cors
+          fetch cannot send it without a CORS preflight, which the fakes never grant. A DELETE
+          needs that preflight in any case.
+        The in-process transport is not reachable from a browser and is not checked."""
+        env = request.environ
+        if env.get(INPROCESS_KEY):
+            return None
+        host = request.host
+        if not self.allowed_hosts.allows(host, str(env.get("SERVER_NAME", ""))):
+            message = (
+                f"Host {host[:100]!r} is not an address of this simulator: it answers the address it is "
+                "bound to and loopback names (localhost, 127.0.0.1, ::1); allow more with "
+                "allowed_hosts (severa-sandbox serve --allow-host NAME)"
+            )
+            if control:
+                return control_error(message, 400, "host_not_allowed")
+            return self.error_response(400, message)
+        if control and request.method in ("POST", "PUT", "PATCH") and not _is_json(request.mimetype):
+            return control_error(
+                f"Content-Type must be application/json for {request.method} {request.path}, got "
+                f"{request.mimetype or 'none'!r}: control calls that change state accept JSON only, "
+                "so that no other web site can make a browser send them",
+                415,
+                "unsupported_media_type",
+            )
         return None
 
     def _refuse_bad_text(self, *, control: bool) -> Response | None:
@@ -733,6 +773,12 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return f"HTTP {status}"
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
 
 
 def _is_text(ctype: str) -> bool:

@@ -70,6 +70,7 @@ class MailboxSimulator(Simulator):
         capacity: int = DEFAULT_CAPACITY,
         clock: SimClock | None = None,
         journal_capacity: int = 2000,
+        **options: Any,
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -83,7 +84,7 @@ class MailboxSimulator(Simulator):
             data_size_limit=max_message_bytes,
             credentials=smtp_credentials,
         )
-        super().__init__(preset, seed, clock=clock, journal_capacity=journal_capacity)
+        super().__init__(preset, seed, clock=clock, journal_capacity=journal_capacity, **options)
 
     # ------------------------------------------------------------------ state
     def build_state(self, preset: str, seed: int) -> None:
