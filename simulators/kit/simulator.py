@@ -19,6 +19,7 @@ and says how its errors look (`error_response`). The kit then gives it, for free
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import traceback
@@ -32,8 +33,8 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .body import BODY_PROBLEM_KEY, BodyBuffer, BodyProblem
-from .clock import SimClock
-from .faults import FaultEngine, FaultRule, FaultRuleError
+from .clock import ClockError, SimClock
+from .faults import FaultEngine, FaultRule, FaultRuleError, Match, parse_rule
 from .hosts import HostPolicy
 from .ids import IdFactory, namespace_for
 from .journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
@@ -46,7 +47,7 @@ from .jsontext import (
     lone_surrogate_path,
     parse_json,
 )
-from .nearmiss import closest_routes, route_templates
+from .nearmiss import closest_routes, route_templates, routes_matching
 from .redact import Redactor, SecretRegistry
 from .server import NetworkFaultMiddleware, ThreadedServer
 from .transport import INPROCESS_KEY, NETWORK_FAULT_KEY, InProcessTransport
@@ -343,7 +344,26 @@ class Simulator:
             self.secrets.clear()
 
     def add_fault(self, rule: dict[str, Any]) -> FaultRule:
+        """Add a fault rule. A rule whose ``match.path`` can match no route of this fake (a typo,
+        the control plane, an alias the rule never sees) is refused, naming the closest routes."""
+        self._check_fault_path(parse_rule(rule, 0).match)
         return self.faults.add(rule)
+
+    def _check_fault_path(self, match: Match) -> None:
+        if match.path is None or routes_matching(self.app, match.method, match.path, self.normalize_path):
+            return
+        said = f"{match.method.upper()} {match.path}" if match.method else match.path
+        seen_as = self.normalize_path(match.path)
+        if seen_as != match.path and routes_matching(self.app, match.method, seen_as, self.normalize_path):
+            raise FaultRuleError(
+                f"match.path: fault rules see requests to {match.path!r} as {seen_as!r}; write that instead"
+            )
+        probe = re.sub(r"\[[^]]*\]|[*?]", "", match.path) or "/"
+        near = closest_routes(self.app, match.method or "GET", probe)
+        raise FaultRuleError(
+            f"match.path: {said!r} matches no route of the {self.service} simulator"
+            + (f"; closest routes: {', '.join(near)}" if near else "")
+        )
 
     # ----------------------------------------------------------------- transports
     @property
@@ -651,12 +671,14 @@ class Simulator:
         def journal() -> Response:
             a = request.args
 
-            def as_int(name: str) -> int | None:
+            def as_int(name: str, low: int, high: int = 10**15) -> int | None:
                 v = a.get(name)
                 if v is None or v == "":
                     return None
-                if not v.lstrip("-").isdigit():
-                    raise ControlError(f"query parameter {name!r}: expected an integer, got {v!r}")
+                if not re.fullmatch(r"-?[0-9]{1,16}", v) or not low <= int(v) <= high:
+                    raise ControlError(
+                        f"query parameter {name!r}: expected an integer from {low} to {high}, got {v[:40]!r}"
+                    )
                 return int(v)
 
             faulted = a.get("faulted")
@@ -664,11 +686,11 @@ class Simulator:
                 method=a.get("method"),
                 path=a.get("path"),
                 path_prefix=a.get("path_prefix"),
-                status=as_int("status"),
+                status=as_int("status", 0, 999),  # 0: a simulated network fault (no answer)
                 tenant=a.get("tenant"),
-                since_id=as_int("since"),
+                since_id=as_int("since", 0),
                 faulted=None if faulted is None else faulted.lower() in {"1", "true", "yes"},
-                limit=as_int("limit"),
+                limit=as_int("limit", 1),
             )
             return jsonify(
                 {
@@ -699,7 +721,7 @@ class Simulator:
             added = []
             for i, r in enumerate(rules):
                 try:
-                    added.append(sim.faults.add(r).to_json())
+                    added.append(sim.add_fault(r).to_json())
                 except FaultRuleError as exc:
                     for done in added:
                         sim.faults.remove(done["id"])
@@ -734,19 +756,29 @@ class Simulator:
                 raise ControlError(
                     "expected one of {'advance': seconds, 'set': ISO-8601 time, 'freeze': bool}"
                 )
-            if "advance" in body:
-                adv = body["advance"]
-                if isinstance(adv, bool) or not isinstance(adv, (int, float)) or adv < 0:
-                    raise ControlError(f"advance: expected a number of seconds >= 0, got {adv!r}")
-                sim.clock.advance(float(adv))
-            if "set" in body:
-                try:
-                    when = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
-                except ValueError as exc:
-                    raise ControlError(f"set: expected an ISO-8601 date-time, got {body['set']!r}") from exc
-                sim.clock.set(when)
+            if "freeze" in body and not isinstance(body["freeze"], bool):
+                raise ControlError(f"freeze: expected true or false, got {str(body['freeze'])[:40]!r}")
+            try:
+                if "advance" in body:
+                    adv = body["advance"]
+                    if isinstance(adv, bool) or not isinstance(adv, (int, float)) or adv < 0:
+                        raise ControlError(
+                            f"advance: expected a number of seconds >= 0, got {str(adv)[:40]!r}"
+                        )
+                    sim.clock.advance(float(adv))
+                if "set" in body:
+                    try:
+                        when = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
+                    except ValueError as exc:
+                        raise ControlError(
+                            f"set: expected an ISO-8601 date-time, got {str(body['set'])[:60]!r}"
+                        ) from exc
+                    sim.clock.set(when)
+            except (ClockError, OverflowError) as exc:
+                name = "set" if "set" in body and "advance" not in body else "advance"
+                raise ControlError(f"{name}: {exc}") from exc
             if "freeze" in body:
-                sim.clock.freeze(bool(body["freeze"]))
+                sim.clock.freeze(body["freeze"])
             sim.on_clock_moved()
             return jsonify(sim.clock.describe())
 

@@ -18,6 +18,7 @@ SMTP on 127.0.0.1:8025 next to `up`'s other services, any server otherwise. Noth
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Any, ClassVar
 
@@ -234,12 +235,14 @@ class MailboxSimulator(Simulator):
     def register_actors(self, control: Blueprint) -> None:
         sim = self
 
-        def int_arg(name: str) -> int | None:
+        def int_arg(name: str, low: int) -> int | None:
             v = request.args.get(name)
             if v is None or v == "":
                 return None
-            if not v.isdigit():
-                raise ControlError(f"query parameter {name!r}: expected a non-negative integer, got {v!r}")
+            if not re.fullmatch(r"[0-9]{1,16}", v) or int(v) < low:
+                raise ControlError(
+                    f"query parameter {name!r}: expected an integer of at least {low}, got {v[:40]!r}"
+                )
             return int(v)
 
         @control.get("/messages")
@@ -248,8 +251,8 @@ class MailboxSimulator(Simulator):
                 to=request.args.get("to"),
                 sender=request.args.get("from"),
                 subject=request.args.get("subject"),
-                since_id=int_arg("since"),
-                limit=int_arg("limit"),
+                since_id=int_arg("since", 0),
+                limit=int_arg("limit", 1),
             )
             return jsonify(
                 {
