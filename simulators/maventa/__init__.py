@@ -50,6 +50,8 @@ class MaventaSimulator(Simulator):
         verify_xsd_hash: bool = True,
         require_vendor_key: bool = False,
         print_prices: dict[str, Any] | None = None,
+        max_upload_expanded: int = api.MAX_UPLOAD_EXPANDED,
+        max_company_storage: int = api.MAX_COMPANY_STORAGE,
         clock: SimClock | None = None,
         **kwargs: Any,
     ) -> None:
@@ -62,6 +64,8 @@ class MaventaSimulator(Simulator):
             print_prices=print_prices,
         )
         self.xsd = finvoice.find_xsd(xsd_path, verify_hash=verify_xsd_hash)
+        self.max_upload_expanded = max_upload_expanded
+        self.max_company_storage = max_company_storage
         super().__init__(preset, seed, clock=clock, **kwargs)
 
     # ------------------------------------------------------------------ kit hooks
