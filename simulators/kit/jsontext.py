@@ -10,6 +10,7 @@ recursive walk after it (redaction, snapshots). `parse_json` turns both into a
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -38,10 +39,23 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
 def parse_json(text: str | bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """`json.loads`, but nesting deeper than `max_depth` is a ValueError (JSONNestingError)."""
+    """`json.loads`, but strict: nesting deeper than `max_depth` is a ValueError (JSONNestingError),
+    and so are ``NaN``/``Infinity`` (not JSON, RFC 8259) and numbers that overflow to infinity
+    (``1e400``), which would otherwise be stored and written back as invalid JSON."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise JSONNestingError(f"the JSON nests deeper than the maximum depth of {max_depth}") from None
     if json_depth(value) > max_depth:
