@@ -45,7 +45,7 @@ def mask(value: str) -> str:
 
 
 def is_secret_key(key: str) -> bool:
-    return bool(_SECRET_KEY_RE.search(key))
+    return bool(_SECRET_KEY_RE.search(key[:200]))  # a field name, not a 5,000-character key
 
 
 def redact_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
@@ -107,6 +107,7 @@ def redact_secret_values(text: str, secrets: list[str]) -> str:
 
 # --------------------------------------------------------------------------- redaction by value
 SECRET_ALPHABET = re.compile(r"[A-Za-z0-9._~-]+")
+_SAFE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-")
 MIN_SECRET = 6  # shorter values are not secrets anyone mints here, and would mangle ordinary text
 
 
@@ -140,6 +141,8 @@ class Redactor:
         self.lengths = sorted({len(s) for s in self.safe}, reverse=True)
         self.shortest = min(self.lengths, default=0)
         self._sorted = sorted(self.safe)
+        self._heads = {x[: self.shortest] for x in self.safe}  # where a secret can start
+        self._charsets = list({frozenset(x) for x in self.safe})
         self.other: list[tuple[str, str]] = sorted(
             ((v, mask(s)) for s in known - self.safe for v in _variants(s)), key=lambda p: -len(p[0])
         )
@@ -169,27 +172,39 @@ class Redactor:
             return run
         if run in self.safe:
             return mask(run)
+        if len(run) == self.shortest or not any(chars <= set(run) for chars in self._charsets):
+            return run  # no known secret is made of these characters (e.g. "aaaa...")
+        k = self.shortest
+        heads, lengths = self._heads, self.lengths
         out: list[str] = []
         i, last = 0, 0
-        while i <= len(run) - self.shortest:
-            for n in self.lengths:
-                if run[i : i + n] in self.safe:
-                    out += [run[last:i], mask(run[i : i + n])]
-                    i = last = i + n
-                    break
+        while i <= len(run) - k:
+            if run[i : i + k] in heads:
+                for n in lengths:
+                    if run[i : i + n] in self.safe:
+                        out += [run[last:i], mask(run[i : i + n])]
+                        i = last = i + n
+                        break
+                else:
+                    i += 1
             else:
                 i += 1
         return "".join(out) + run[last:] if out else run
 
     def _cut_tail(self, text: str) -> str:
-        tail = re.search(r"[A-Za-z0-9._~-]{4,}$", text)
-        if tail and self._sorted:
-            run = tail[0]
+        # the run of secret characters at the very end (scanned backwards: a `...{4,}$` regex
+        # search is quadratic on a long run, and the journal cuts bodies of "aaaa..." too)
+        start = len(text)
+        longest = self.lengths[0] if self.lengths else 0
+        while start > 0 and len(text) - start < longest and text[start - 1] in _SAFE_CHARS:
+            start -= 1
+        run = text[start:]
+        if len(run) >= 4 and self._sorted:
             for i in range(len(run) - 3):
                 part = run[i:]
                 at = bisect.bisect_left(self._sorted, part)
                 if at < len(self._sorted) and self._sorted[at].startswith(part):
-                    return text[: tail.start() + i] + MARK
+                    return text[: start + i] + MARK
         for variant, _ in self.other:
             for k in range(min(len(variant) - 1, len(text)), 3, -1):
                 if text.endswith(variant[:k]):

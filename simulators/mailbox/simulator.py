@@ -205,6 +205,11 @@ class MailboxSimulator(Simulator):
     def __exit__(self, *exc: object) -> None:
         self.stop_smtp()
 
+    def secret_values(self) -> list[str]:
+        """The SMTP password, when one is required (journal, exports and logs never show it)."""
+        creds = self._smtp.credentials
+        return [creds[1]] if creds else []
+
     def describe(self) -> dict[str, Any]:
         return {"smtp": self._smtp_info(), "messages": len(self.messages), "dropped": self.dropped}
 
