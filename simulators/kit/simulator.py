@@ -445,6 +445,11 @@ class Simulator:
         refused = self._refuse_bad_text(control=False)
         if refused is not None:
             return refused
+        if _is_json(request.mimetype):
+            try:  # parse before the lock: routes reading request_json() find it done
+                request_json(self.max_json_depth)
+            except ValueError:
+                pass  # the route answers it in its own words
         view = self.app.view_functions.get(request.endpoint or "")
         if getattr(view, "sim_unlocked", False):
             return None  # the route takes the lock itself around its state changes

@@ -139,3 +139,33 @@ def test_large_headers_do_not_grow_the_journal(fake: Fake) -> None:
     assert journal.bytes <= 100 * (20 * 1100 + 40_000)  # headers cut to 1 KiB, bodies to 16 KiB
     entry = journal.entries(limit=1)[0]
     assert all(len(v) <= 1024 for v in entry.request_headers.values()) and entry.notes
+
+
+# ---------------------------------------------------------------------------- nothing slow under the lock
+def test_json_bodies_are_parsed_before_the_lock_is_taken(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every route's JSON is parsed while no lock is held (a huge body is parsed by its own
+    request's thread and holds up no one)."""
+    import threading
+
+    import simulators.kit.simulator as kit
+
+    held: list[bool] = []
+    real = kit.parse_json
+
+    def probing(text: str | bytes, max_depth: int = 64) -> object:
+        def probe() -> None:
+            got = fake.sim.lock.acquire(timeout=0)
+            held.append(not got)
+            if got:
+                fake.sim.lock.release()
+
+        t = threading.Thread(target=probe)
+        t.start()
+        t.join()
+        return real(text, max_depth)
+
+    monkeypatch.setattr(kit, "parse_json", probing)
+    for method, path, example, *_ in [*fake.writes, ("POST", "/_sim/reset", {"seed": 0})]:
+        if example is not None:
+            fake.http.request(method, path, json=example, headers=fake.auth)
+    assert held and not any(held)

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from tests.hostile.harness import FAKES, make
 
 TEXT = st.text(
-    st.characters(exclude_categories=[]) | st.sampled_from(["\ud800", "\udfff", "\x00", "\r", "\n"]), max_size=20
+    st.characters(exclude_categories=[]) | st.sampled_from(["\ud800", "\udfff", "\x00", "\r", "\n"]),
+    max_size=20,
 )
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
