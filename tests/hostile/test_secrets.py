@@ -104,13 +104,20 @@ def test_no_live_secret_anywhere_after_the_full_demo(
     from sandbox.demo import run_demo
 
     made: list[Simulator] = []
-    original = Simulator.__init__
 
-    def remember(self: Simulator, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        made.append(self)
+    def remembering(name: str) -> None:
+        """Note every simulator the demo builds or reuses (a world may keep built ones)."""
+        original = getattr(Simulator, name)
 
-    monkeypatch.setattr(Simulator, "__init__", remember)
+        def wrapper(self: Simulator, *args: Any, **kwargs: Any) -> Any:
+            if all(self is not m for m in made):
+                made.append(self)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Simulator, name, wrapper)
+
+    for name in ("__init__", "reset", "import_state", "client", "serve", "transport"):
+        remembering(name)
     caplog.set_level(logging.DEBUG)
     out = io.StringIO()
     assert run_demo(Console(file=out, width=200)) == 0
