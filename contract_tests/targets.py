@@ -44,8 +44,13 @@ class Target:
             )
 
     def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Call the control plane over HTTP (both in-process and on the threaded server)."""
+        """Call the control plane over HTTP (both in-process and on the threaded server).
+
+        A state-changing call always says ``Content-Type: application/json`` (the served fakes
+        refuse anything else, so that no other web site can make a browser send it)."""
         self.require_control()
+        if method.upper() in ("POST", "PUT", "PATCH") and not {"json", "content", "data"} & set(kwargs):
+            kwargs["json"] = {}
         resp = self.http.request(method, "/_sim" + path, **kwargs)
         return resp
 

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from sandbox.services import SERVICES
 from simulators.kit import ControlError
+from simulators.kit.hosts import is_loopback
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # commands and paths never broken mid-line
 out = Console(highlight=False, soft_wrap=True)
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to bind (default 127.0.0.1; anything else exposes the fake)",
     )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME ('.example' = any subdomain, '*' = any); by default "
+        "only the bound address and loopback names are answered (no DNS rebinding); repeatable",
+    )
     serve.add_argument("--seed", type=int, default=0, help="seed of the demo data (same seed, same data)")
     serve.add_argument("--preset", default=None, help="initial state: demo (default) or empty")
     serve.add_argument(
@@ -82,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     entry = SERVICES[args.service]
-    options: dict[str, Any] = {"seed": args.seed}
+    options: dict[str, Any] = {"seed": args.seed, "allowed_hosts": args.allow_host}
     if args.preset:
         options["preset"] = args.preset
     if args.service == "severa":
@@ -114,7 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise CliError(
                 f"cannot listen for SMTP on {args.host}:{args.smtp_port}: {exc.strerror or exc}"
             ) from exc
-    if args.host not in {"127.0.0.1", "localhost", "::1"}:
+    if not is_loopback(args.host):
         err.print(f"[yellow]warning:[/] serving on {args.host}: other machines can reach this fake")
     # soft_wrap: a URL is never broken over two lines, whatever the terminal (or pipe) width
     out.print(f"[bold]{entry.summary}[/] simulator ({sim.preset} preset, seed {sim.seed})", soft_wrap=True)

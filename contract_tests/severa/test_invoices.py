@@ -175,16 +175,17 @@ def _cents(value: Decimal) -> Decimal:
 
 
 def test_totals_are_consistent_with_rows(severa: SeveraTarget) -> None:
-    """Totals are sums of rows rounded to cents half away from zero: row amount = quantity x unit
-    price, row VAT = row amount x rate / 100, each rounded ([inferred]; the bridge relies on it)."""
-    for inv in invoices(severa):
+    """Totals = sums of the rows, each row's net and VAT rounded to cents half away from zero."""
+    for inv in invoices(severa)[:6]:
         rows = severa.all_pages(f"/v1/invoices/{inv['guid']}/invoicerows")
-        nets = [_cents(Decimal(repr(r["quantity"])) * Decimal(repr(r["unitPrice"]["amount"]))) for r in rows]
-        vats = [_cents(net * Decimal(repr(r["vatRate"])) / 100) for net, r in zip(nets, rows, strict=True)]
-        excl, tax = sum(nets, Decimal(0)), sum(vats, Decimal(0))
-        assert Decimal(repr(inv["totalExcludingTax"]["amount"])) == excl, inv["number"]
-        assert Decimal(repr(inv["totalTax"]["amount"])) == tax, inv["number"]
-        assert Decimal(repr(inv["totalIncludingTax"]["amount"])) == excl + tax, inv["number"]
+        excl = tax = Decimal(0)
+        for r in rows:
+            net = _cents(Decimal(repr(r["quantity"])) * Decimal(repr(r["unitPrice"]["amount"])))
+            excl += net
+            tax += _cents(net * Decimal(repr(r["vatRate"])) / 100)
+        assert inv["totalExcludingTax"]["amount"] == float(excl)
+        assert inv["totalTax"]["amount"] == float(tax)
+        assert inv["totalIncludingTax"]["amount"] == float(excl + tax)
 
 
 def test_demo_uses_all_finnish_vat_rates(severa: SeveraTarget) -> None:

@@ -2,10 +2,19 @@
 
 from .clock import SimClock
 from .faults import FaultEngine, FaultRule, FaultRuleError
+from .ids import IdFactory
 from .journal import Journal, JournalEntry
 from .jsontext import JSONNestingError, parse_json
 from .server import ThreadedServer
-from .simulator import ControlError, Simulator, SnapshotError, control_error, json_body
+from .simulator import (
+    ControlError,
+    Simulator,
+    SnapshotError,
+    control_error,
+    json_body,
+    request_json,
+    unlocked,
+)
 from .transport import InProcessTransport
 
 __all__ = [
@@ -13,6 +22,7 @@ __all__ = [
     "FaultEngine",
     "FaultRule",
     "FaultRuleError",
+    "IdFactory",
     "InProcessTransport",
     "JSONNestingError",
     "Journal",
@@ -24,4 +34,6 @@ __all__ = [
     "control_error",
     "json_body",
     "parse_json",
+    "request_json",
+    "unlocked",
 ]

@@ -7,13 +7,22 @@ without sleeping.
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # far enough from 9999 that token expiries still fit
+MAX_ADVANCE = (LATEST - EARLIEST).total_seconds()
+
+
+class ClockError(ValueError):
+    """A clock move that would leave the supported range; the message says which."""
+
 
 class SimClock:
-    """Simulated wall clock (always timezone-aware UTC)."""
+    """Simulated wall clock (always timezone-aware UTC), between 1971 and the year 9000."""
 
     def __init__(self, frozen_at: datetime | None = None) -> None:
         self._lock = threading.Lock()
@@ -30,8 +39,10 @@ class SimClock:
         return self.now().timestamp()
 
     def advance(self, seconds: float) -> datetime:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward: 'advance' must be >= 0")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ClockError("the clock only moves forward: 'advance' must be a finite number >= 0")
+        if seconds > MAX_ADVANCE or self.now() + timedelta(seconds=seconds) > LATEST:
+            raise ClockError(f"'advance' of {seconds:g} s would move the clock past {LATEST.year}")
         with self._lock:
             if self._frozen is not None:
                 self._frozen += timedelta(seconds=seconds)
@@ -42,6 +53,10 @@ class SimClock:
     def set(self, when: datetime) -> datetime:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
+        if not EARLIEST <= when <= LATEST:
+            raise ClockError(
+                f"'set': the clock runs from {EARLIEST.year} to {LATEST.year}, got {when.isoformat()}"
+            )
         with self._lock:
             if self._frozen is not None:
                 self._frozen = when
@@ -76,8 +91,30 @@ class SimClock:
             "offset_seconds": self._offset.total_seconds(),
         }
 
-    def load_json(self, data: dict[str, Any]) -> None:
+    @staticmethod
+    def parse_json(data: Any) -> tuple[datetime | None, timedelta]:
+        """(frozen instant, offset) from `to_json`'s shape; ValueError names what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError(f"clock: expected an object, got {type(data).__name__}")
+        frozen_raw, offset_raw = data.get("frozen_at"), data.get("offset_seconds") or 0
+        frozen = None
+        if frozen_raw:
+            if not isinstance(frozen_raw, str):
+                raise ValueError(f"clock.frozen_at: expected an ISO-8601 date-time, got {frozen_raw!r}")
+            frozen = datetime.fromisoformat(frozen_raw)
+            if frozen.tzinfo is None:
+                frozen = frozen.replace(tzinfo=UTC)
+        if isinstance(offset_raw, bool) or not isinstance(offset_raw, (int, float)):
+            raise ValueError(f"clock.offset_seconds: expected a number, got {offset_raw!r}")
+        try:
+            offset = timedelta(seconds=offset_raw)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError(f"clock.offset_seconds: out of range ({offset_raw!r})") from exc
+        return frozen, offset
+
+    def apply(self, parsed: tuple[datetime | None, timedelta]) -> None:
         with self._lock:
-            frozen = data.get("frozen_at")
-            self._frozen = datetime.fromisoformat(frozen) if frozen else None
-            self._offset = timedelta(seconds=float(data.get("offset_seconds") or 0))
+            self._frozen, self._offset = parsed
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        self.apply(self.parse_json(data))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import math
 import random
 import re
 import threading
@@ -144,23 +145,44 @@ def _expect(obj: Any, where: str) -> dict[str, Any]:
     return obj
 
 
-def _num(d: dict[str, Any], key: str, where: str, kind: type, default: Any, minimum: float = 0) -> Any:
+MAX_SECONDS = 3600.0  # a delay or hang longer than an hour is a stuck test, not a fault
+MAX_COUNT = 10**9
+MAX_TEXT = {"path": 500, "path_regex": 500, "tenant": 200, "code": 100, "message": 2000, "method": 10}
+
+
+def _num(
+    d: dict[str, Any],
+    key: str,
+    where: str,
+    kind: type,
+    default: Any,
+    minimum: float = 0,
+    maximum: float = MAX_COUNT,
+) -> Any:
     if key not in d or d[key] is None:
         return default
     v = d[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not float(v).is_integer()):
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float))
+        or not math.isfinite(v)
+        or (kind is int and not float(v).is_integer())
+    ):
         raise FaultRuleError(
-            f"{where}.{key}: expected {'an integer' if kind is int else 'a number'}, got {v!r}"
+            f"{where}.{key}: expected {'an integer' if kind is int else 'a number'}, got {str(v)[:40]!r}"
         )
-    if v < minimum:
-        raise FaultRuleError(f"{where}.{key}: must be >= {minimum}, got {v!r}")
+    if not minimum <= v <= maximum:
+        raise FaultRuleError(f"{where}.{key}: must be from {minimum:g} to {maximum:g}, got {str(v)[:40]}")
     return kind(v)
 
 
 def _str(d: dict[str, Any], key: str, where: str) -> str | None:
     v = d.get(key)
     if v is not None and not isinstance(v, str):
-        raise FaultRuleError(f"{where}.{key}: expected a string, got {v!r}")
+        raise FaultRuleError(f"{where}.{key}: expected a string, got {str(v)[:40]!r}")
+    limit = MAX_TEXT.get(key, 2000)
+    if v is not None and len(v) > limit:
+        raise FaultRuleError(f"{where}.{key}: at most {limit} characters, got {len(v)}")
     return v
 
 
@@ -201,9 +223,7 @@ def parse_rule(data: Any, rule_id: int) -> FaultRule:
     etype = e.get("type")
     if etype not in EFFECT_TYPES:
         raise FaultRuleError(f"effect.type: expected one of {EFFECT_TYPES}, got {etype!r}")
-    status = _num(e, "status", "effect", int, 429 if etype == "rate_limit" else 503, 100)
-    if status > 599:
-        raise FaultRuleError(f"effect.status: expected an HTTP status 100-599, got {status}")
+    status = _num(e, "status", "effect", int, 429 if etype == "rate_limit" else 503, 100, 599)
     after = e.get("after_processing", False)
     if not isinstance(after, bool):
         raise FaultRuleError(f"effect.after_processing: expected true or false, got {after!r}")
@@ -212,8 +232,8 @@ def parse_rule(data: Any, rule_id: int) -> FaultRule:
         status=status,
         code=_str(e, "code", "effect"),
         message=_str(e, "message", "effect"),
-        seconds=_num(e, "seconds", "effect", float, 30.0 if etype == "hang" else 0.0),
-        retry_after=_num(e, "retry_after", "effect", int, 1),
+        seconds=_num(e, "seconds", "effect", float, 30.0 if etype == "hang" else 0.0, maximum=MAX_SECONDS),
+        retry_after=_num(e, "retry_after", "effect", int, 1, maximum=86400),
         after_processing=after,
     )
 
@@ -221,15 +241,13 @@ def parse_rule(data: Any, rule_id: int) -> FaultRule:
     ttype = t.get("type", "always")
     if ttype not in TRIGGER_TYPES:
         raise FaultRuleError(f"trigger.type: expected one of {TRIGGER_TYPES}, got {ttype!r}")
-    p = _num(t, "p", "trigger", float, 1.0)
-    if p > 1:
-        raise FaultRuleError(f"trigger.p: a probability between 0 and 1, got {p}")
+    p = _num(t, "p", "trigger", float, 1.0, maximum=1)
     trigger = Trigger(
         type=ttype,
         count=_num(t, "count", "trigger", int, 1),
         times=_num(t, "times", "trigger", int, None),
         p=p,
-        seed=_num(t, "seed", "trigger", int, 0),
+        seed=_num(t, "seed", "trigger", int, 0, maximum=2**63 - 1),
     )
     return FaultRule(id=rule_id, match=match, effect=effect, trigger=trigger)
 
@@ -285,7 +303,10 @@ class FaultEngine:
         for i, data in enumerate(rules):
             if not isinstance(data, dict):
                 raise FaultRuleError(f"faults[{i}]: expected an object, got {type(data).__name__}")
-            rid, seen, fired = (_num(data, k, f"faults[{i}]", int, 0) for k in ("id", "seen", "fired"))
+            # counters are replayed (a probability rule redraws `seen` times): bounded so no snapshot hangs
+            rid, seen, fired = (
+                _num(data, k, f"faults[{i}]", int, 0, maximum=10**7) for k in ("id", "seen", "fired")
+            )
             if rid == 0 or any(r.id == rid for r in loaded):
                 rid = max((r.id for r in loaded), default=0) + 1
             rule = parse_rule({k: data[k] for k in ("match", "effect", "trigger") if k in data}, rid)

@@ -56,17 +56,29 @@ class NetworkFaultMiddleware:
 
 
 class ThreadedServer:
-    """Serve a WSGI app on host:port in a daemon thread. `port=0` picks a free port."""
+    """Serve a WSGI app on host:port in a daemon thread. `port=0` picks a free port.
+
+    `read_timeout` (seconds) bounds every read from a client socket: a client that stops
+    sending in the middle of its request line, headers or body is dropped (or answered 408)
+    after it, instead of holding a thread forever."""
 
     def __init__(
-        self, app: Any, host: str = "127.0.0.1", port: int = 0, stopping: threading.Event | None = None
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        stopping: threading.Event | None = None,
+        *,
+        read_timeout: float | None = 30.0,
     ) -> None:
         # `stopping` ends simulated hangs when the server stops (the app's middleware waits on it).
         self.stopping = stopping or threading.Event()
         self.host = host
+        self.read_timeout = read_timeout
+        handler = type("_TimedHandler", (_QuietHandler,), {"timeout": read_timeout})
         try:
             self._server: BaseWSGIServer = make_server(
-                host, port, app, threaded=True, request_handler=_QuietHandler
+                host, port, app, threaded=True, request_handler=handler
             )
         except SystemExit:  # werkzeug exits the process when the port is taken; a library must not
             raise OSError(errno.EADDRINUSE, f"port {port} on {host} is already in use") from None

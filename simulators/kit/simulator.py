@@ -7,34 +7,91 @@ and says how its errors look (`error_response`). The kit then gives it, for free
   `GET|POST|DELETE /_sim/faults`, `GET|POST /_sim/clock`, `GET /_sim/credentials`,
   `GET /_sim/routes`, and the service's own actors under `/_sim/...`;
 * the same operations as Python methods for in-process use;
+* one seeded `IdFactory` (`self.ids`) for every id, GUID and token the service mints, its
+  counter in the snapshot (`"ids"`): same seed and requests, same world;
 * a journal of every exchange with secrets redacted, fault injection in the service's own
   error envelope, near-miss help on unknown routes, a request body limit, and serialised
-  access to the state (one request at a time mutates it).
+  access to the state (one request at a time mutates it). Bodies are read completely and
+  parsed (`request_json`) before the lock is taken (`kit.body`), so a slow client holds up
+  nobody else; a route marked `@unlocked` takes the lock itself around its state changes.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import httpx
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, has_app_context, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from .clock import SimClock
-from .faults import FaultEngine, FaultRule, FaultRuleError
+from .body import BODY_PROBLEM_KEY, BodyBuffer, BodyProblem
+from .clock import ClockError, SimClock
+from .faults import FaultEngine, FaultRule, FaultRuleError, Match, parse_rule
+from .hosts import HostPolicy
+from .ids import IdFactory, namespace_for
+from .journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from .journal import Journal
-from .jsontext import DEFAULT_MAX_DEPTH, JSONNestingError, parse_json
-from .nearmiss import closest_routes, route_templates
-from .redact import redact_obj
+from .jsontext import (
+    DEFAULT_MAX_DEPTH,
+    SURROGATE_HINT,
+    JSONNestingError,
+    has_lone_surrogate,
+    lone_surrogate_path,
+    parse_json,
+)
+from .nearmiss import closest_routes, route_templates, routes_matching
+from .redact import Redactor, SecretRegistry
 from .server import NetworkFaultMiddleware, ThreadedServer
-from .transport import NETWORK_FAULT_KEY, InProcessTransport
+from .transport import INPROCESS_KEY, NETWORK_FAULT_KEY, InProcessTransport
 
 SNAPSHOT_FORMAT = "severa-sandbox.state"
 CONTROL_PREFIX = "/_sim"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 CONTROL_MAX_DEPTH = 100  # snapshots nest about ten levels deep; anything far deeper is not ours
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, keys in insertion order, non-ASCII as itself; but a string that cannot be
+    encoded (a lone surrogate that reached the state through the Python API, or a mail header
+    of raw bytes) is written as a ``\\uXXXX`` escape instead of failing the whole answer."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        text = super().dumps(obj, **kwargs)
+        if not text.isascii() and has_lone_surrogate(text):
+            text = super().dumps(obj, **{**kwargs, "ensure_ascii": True})
+        return text
+
+
+class _RedactingLogFilter(logging.Filter):
+    """Each record of a simulator's logger (message and traceback) with every secret the
+    simulator serving the request knows replaced: logs are shared as freely as journals."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        sim = current_app.extensions.get("simulator") if has_app_context() else None
+        if not isinstance(sim, Simulator):
+            return True
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        if record.stack_info:
+            text += "\n" + record.stack_info
+        record.msg, record.args = sim.redactor().text(text), ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+_LOG_FILTER = _RedactingLogFilter()
 
 
 class SnapshotError(ValueError):
@@ -55,15 +112,37 @@ def control_error(message: str, status: int = 400, code: str = "bad_request") ->
     return resp
 
 
+def request_json(max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """The request's JSON body, parsed once per request (a ValueError, like `parse_json`, when it
+    is not JSON). The kit parses bodies before a route takes the simulator's lock, so routes that
+    read their body through this never parse under it."""
+    cache: dict[int, tuple[bool, Any]] = g.setdefault("sim_json", {})
+    if max_depth not in cache:
+        try:
+            cache[max_depth] = (True, parse_json(request.get_data(), max_depth))
+        except ValueError as exc:
+            cache[max_depth] = (False, exc)
+    ok, value = cache[max_depth]
+    if not ok:
+        raise value
+    return value
+
+
+def unlocked(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a route that takes `sim.lock` itself, only around its state changes, so its slow
+    work (parsing and validating an upload) never holds up the fake's other callers."""
+    view.sim_unlocked = True  # type: ignore[attr-defined]
+    return view
+
+
 def json_body(required: bool = False) -> dict[str, Any]:
     """The JSON object of a control-plane request, or a clear ControlError."""
-    raw = request.get_data(as_text=True)
-    if not raw.strip():
+    if not request.get_data().strip():
         if required:
             raise ControlError("expected a JSON object in the request body")
         return {}
     try:
-        data = parse_json(raw, CONTROL_MAX_DEPTH)
+        data = request_json(CONTROL_MAX_DEPTH)
     except ValueError as exc:
         raise ControlError(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -79,6 +158,7 @@ class Simulator:
     presets: ClassVar[tuple[str, ...]] = ("empty", "demo")
     default_preset: ClassVar[str] = "demo"
     max_json_depth: ClassVar[int] = DEFAULT_MAX_DEPTH  # deeper request bodies get a 400 (ASP.NET's 64)
+    id_namespace: ClassVar[uuid.UUID | None] = None  # None: derived from `service`
 
     def __init__(
         self,
@@ -87,16 +167,25 @@ class Simulator:
         *,
         clock: SimClock | None = None,
         journal_capacity: int = 2000,
+        journal_max_bytes: int = DEFAULT_JOURNAL_BYTES,
         max_body_bytes: int = DEFAULT_MAX_BODY,
+        body_deadline: float = 60.0,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.clock = clock or SimClock()
-        self.journal = Journal(journal_capacity)
+        self.secrets = SecretRegistry()  # every secret known since the journal was last cleared
+        self._redactor = Redactor(())
+        self.journal = Journal(journal_capacity, journal_max_bytes)
+        self.journal.redactor = self.redactor
         self.faults = FaultEngine()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
         self.max_body_bytes = max_body_bytes
+        self.body_deadline = body_deadline
+        self.allowed_hosts = HostPolicy(allowed_hosts)
         self.preset = preset or self.default_preset
         self.seed = seed
+        self.ids = self._new_ids(seed)
         self._app: Flask | None = None
         self.reset(self.preset, seed, clear_faults=True)
 
@@ -125,6 +214,11 @@ class Simulator:
         resp.status_code = status
         return resp
 
+    def invalid_text_response(self, field: str, message: str) -> Response:
+        """400 for request text that is not valid Unicode, naming the field (`field` is a JSON
+        path such as ``rows[1].description``); services shape it as their validation errors."""
+        return self.error_response(400, message, details={field: message})
+
     def rate_limited_response(self, retry_after: int) -> Response:
         resp = self.error_response(429, "Too many requests", code="rate_limited")
         resp.headers["Retry-After"] = str(retry_after)
@@ -142,6 +236,10 @@ class Simulator:
         """Known secret values to scrub from the journal wherever they appear."""
         return []
 
+    def legacy_id_counter(self, data: dict[str, Any]) -> int:
+        """Where the id sequence stood in a snapshot written before snapshots carried ``"ids"``."""
+        return 0
+
     def normalize_path(self, path: str) -> str:
         """The path as fault rules see it (e.g. an API version alias mapped to its canonical form)."""
         return path
@@ -156,11 +254,12 @@ class Simulator:
             raise ControlError(f"unknown preset {preset!r}; known presets: {', '.join(self.presets)}")
         seed = self.seed if seed is None else seed
         with self.lock:
+            self.ids.load_json({"seed": seed, "counter": 0})  # before the preset: presets may mint ids
             self.build_state(preset, seed)
             self.preset, self.seed = preset, seed
             if clear_faults:
                 self.faults.clear()
-            self.journal.clear()
+            self.clear_journal()
 
     def export_state(self, *, redact: bool = False) -> dict[str, Any]:
         with self.lock:
@@ -172,10 +271,11 @@ class Simulator:
                 "seed": self.seed,
                 "clock": self.clock.to_json(),
                 "faults": self.faults.to_json(),
+                "ids": self.ids.to_json(),
                 "data": self.export_data(),
             }
         if redact:
-            snap = redact_obj(snap)
+            snap = self.redactor().obj(snap)
             snap["redacted"] = True
         return snap
 
@@ -197,20 +297,73 @@ class Simulator:
             raise SnapshotError("this snapshot was exported with secrets redacted and cannot be imported")
         if not isinstance(snap.get("data"), dict):
             raise SnapshotError("snapshot field 'data': expected an object")
+        seed = snap.get("seed", self.seed)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise SnapshotError(f"snapshot field 'seed': expected an integer, got {seed!r}")
+        preset = snap.get("preset", self.preset)
+        if not isinstance(preset, str):
+            raise SnapshotError(f"snapshot field 'preset': expected a string, got {preset!r}")
+        ids = snap.get("ids")
+        if ids is None:  # written before snapshots carried the id sequence
+            ids = {"seed": seed, "counter": self.legacy_id_counter(snap["data"])}
+        try:
+            clock = SimClock.parse_json(snap.get("clock") or {})
+            self._new_ids(seed).load_json(ids, default_seed=seed)  # validate before touching anything
+        except (TypeError, ValueError) as exc:
+            raise SnapshotError(f"snapshot is inconsistent: {exc}") from exc
         with self.lock:
-            previous = self.export_data()
+            self.secrets.update(self.secret_values())  # the journal may still show them
+            previous, previous_ids = self.export_data(), self.ids.to_json()
             try:
+                self.ids.load_json(ids, default_seed=seed)
                 self.import_data(snap["data"])
                 self.faults.load_json(snap.get("faults") or [])
             except (KeyError, TypeError, ValueError, FaultRuleError) as exc:
+                self.ids.load_json(previous_ids)
                 self.import_data(previous)  # never lose the state we had
                 raise SnapshotError(f"snapshot data is inconsistent: {exc}") from exc
-            self.clock.load_json(snap.get("clock") or {})
-            self.preset = str(snap.get("preset", self.preset))
-            self.seed = int(snap.get("seed", self.seed))
+            self.clock.apply(clock)
+            self.preset, self.seed = preset, seed
+
+    def _new_ids(self, seed: int) -> IdFactory:
+        return IdFactory(self.id_namespace or namespace_for(self.service), seed, on_secret=self.secrets.add)
+
+    def redactor(self) -> Redactor:
+        """Redacts every secret the fake knows now or has known since the journal was cleared
+        (exports, journal, logs); rebuilt only when that set changes."""
+        with self.lock:  # the state's secret dictionaries must not change while they are read
+            live = self.secret_values()
+        known = Redactor.relevant([*self.secrets.values(), *live])
+        if known != self._redactor.secrets:
+            self._redactor = Redactor(known)
+        return self._redactor
+
+    def clear_journal(self) -> None:
+        with self.lock:
+            self.journal.clear()
+            self.secrets.clear()
 
     def add_fault(self, rule: dict[str, Any]) -> FaultRule:
+        """Add a fault rule. A rule whose ``match.path`` can match no route of this fake (a typo,
+        the control plane, an alias the rule never sees) is refused, naming the closest routes."""
+        self._check_fault_path(parse_rule(rule, 0).match)
         return self.faults.add(rule)
+
+    def _check_fault_path(self, match: Match) -> None:
+        if match.path is None or routes_matching(self.app, match.method, match.path, self.normalize_path):
+            return
+        said = f"{match.method.upper()} {match.path}" if match.method else match.path
+        seen_as = self.normalize_path(match.path)
+        if seen_as != match.path and routes_matching(self.app, match.method, seen_as, self.normalize_path):
+            raise FaultRuleError(
+                f"match.path: fault rules see requests to {match.path!r} as {seen_as!r}; write that instead"
+            )
+        probe = re.sub(r"\[[^]]*\]|[*?]", "", match.path) or "/"
+        near = closest_routes(self.app, match.method or "GET", probe)
+        raise FaultRuleError(
+            f"match.path: {said!r} matches no route of the {self.service} simulator"
+            + (f"; closest routes: {', '.join(near)}" if near else "")
+        )
 
     # ----------------------------------------------------------------- transports
     @property
@@ -225,15 +378,18 @@ class Simulator:
     def client(self, base_url: str = "http://sim.local", **kwargs: Any) -> httpx.Client:
         return httpx.Client(transport=self.transport(), base_url=base_url, **kwargs)
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedServer:
-        return ThreadedServer(self.app, host=host, port=port, stopping=self.stopping).start()
+    def serve(self, host: str = "127.0.0.1", port: int = 0, *, read_timeout: float = 30.0) -> ThreadedServer:
+        return ThreadedServer(
+            self.app, host=host, port=port, stopping=self.stopping, read_timeout=read_timeout
+        ).start()
 
     # ----------------------------------------------------------------- the app
     def _create_app(self) -> Flask:
         app = Flask(f"simulators.{self.service}")
+        app.json = SafeJSONProvider(app)
+        if _LOG_FILTER not in app.logger.filters:
+            app.logger.addFilter(_LOG_FILTER)
         app.config["MAX_CONTENT_LENGTH"] = self.max_body_bytes
-        app.json.sort_keys = False  # type: ignore[attr-defined]
-        app.json.ensure_ascii = False  # type: ignore[attr-defined]
         app.extensions["simulator"] = self
         app.url_map.strict_slashes = False
         self.register_routes(app)
@@ -246,7 +402,8 @@ class Simulator:
         app.register_error_handler(HTTPException, self._http_error)
         app.register_error_handler(ControlError, lambda e: control_error(e.message, e.status, e.code))
         app.register_error_handler(Exception, self._unexpected)
-        app.wsgi_app = NetworkFaultMiddleware(app.wsgi_app, self.stopping)  # type: ignore[method-assign]
+        body = BodyBuffer(app.wsgi_app, lambda: self.max_body_bytes, self.body_deadline)
+        app.wsgi_app = NetworkFaultMiddleware(body, self.stopping)  # type: ignore[method-assign]
         return app
 
     @staticmethod
@@ -256,8 +413,22 @@ class Simulator:
     def _before(self) -> Response | None:
         g.sim_started = time.perf_counter()
         g.sim_fault = None
-        if self._is_control(request.path):
-            return None
+        control = self._is_control(request.path)
+        cross_site = self._refuse_cross_site(control)
+        if cross_site is not None:
+            return cross_site
+        problem: BodyProblem | None = request.environ.get(BODY_PROBLEM_KEY)
+        if problem is not None:  # the body was cut short, too large or too slow (kit.body)
+            resp = (
+                control_error(
+                    problem.message, problem.status, _reason(problem.status).lower().replace(" ", "_")
+                )
+                if control
+                else self.error_response(problem.status, problem.message)
+            )
+            return resp
+        if control:
+            return self._refuse_bad_text(control=True)
         request.get_data(cache=True)  # keep the body for the journal (form parsing still works)
         try:
             g.sim_tenant = self.tenant_of(request)
@@ -271,25 +442,85 @@ class Simulator:
             elif not rule.effect.after_processing:
                 g.sim_fault_applied = True
                 return self._fault_response(rule)
-        too_deep = self._too_deeply_nested(request.get_data(cache=True))
-        if too_deep is not None:
-            return self.error_response(400, f"The request body is not valid JSON: {too_deep}")
+        refused = self._refuse_bad_text(control=False)
+        if refused is not None:
+            return refused
+        if _is_json(request.mimetype):
+            try:  # parse before the lock: routes reading request_json() find it done
+                request_json(self.max_json_depth)
+            except ValueError:
+                pass  # the route answers it in its own words
+        view = self.app.view_functions.get(request.endpoint or "")
+        if getattr(view, "sim_unlocked", False):
+            return None  # the route takes the lock itself around its state changes
         self.lock.acquire()
         g.sim_locked = True
         return None
 
-    def _too_deeply_nested(self, body: bytes) -> str | None:
-        """Why a body nests JSON too deeply, or None. Checked here for every service: without
-        it a RecursionError in any parser (`request.get_json` included) would be a 500."""
-        if body.count(b"[") + body.count(b"{") <= self.max_json_depth:
-            return None  # cannot nest that deep: no need to parse
-        try:
-            parse_json(body, self.max_json_depth)
-        except JSONNestingError as exc:
-            return str(exc)
-        except ValueError:
-            return None  # not JSON, or bad JSON the service itself answers
+    def _refuse_cross_site(self, control: bool) -> Response | None:
+        """Refuse what a web page on another site could make a browser send (SPEC §6 security).
+
+        * A ``Host`` that is not the address the server is bound to, a loopback name or one of
+          `allowed_hosts` is refused (400) on every route: DNS rebinding needs a host name the
+          attacker controls, and without this a page could read ``/_sim/credentials``.
+        * A state-changing control call (POST, PUT, PATCH under ``/_sim/``) needs
+          ``Content-Type: application/json`` (415 otherwise): a cross-site form or a no-cors
+          fetch cannot send it without a CORS preflight, which the fakes never grant. A DELETE
+          needs that preflight in any case.
+        The in-process transport is not reachable from a browser and is not checked."""
+        env = request.environ
+        if env.get(INPROCESS_KEY):
+            return None
+        host = request.host
+        if not self.allowed_hosts.allows(host, str(env.get("SERVER_NAME", ""))):
+            message = (
+                f"Host {host[:100]!r} is not an address of this simulator: it answers the address it is "
+                "bound to and loopback names (localhost, 127.0.0.1, ::1); allow more with "
+                "allowed_hosts (severa-sandbox serve --allow-host NAME)"
+            )
+            if control:
+                return control_error(message, 400, "host_not_allowed")
+            return self.error_response(400, message)
+        if control and request.method in ("POST", "PUT", "PATCH") and not _is_json(request.mimetype):
+            return control_error(
+                f"Content-Type must be application/json for {request.method} {request.path}, got "
+                f"{request.mimetype or 'none'!r}: control calls that change state accept JSON only, "
+                "so that no other web site can make a browser send them",
+                415,
+                "unsupported_media_type",
+            )
         return None
+
+    def _refuse_bad_text(self, *, control: bool) -> Response | None:
+        """A 400 for a JSON body that nests too deeply or holds a lone surrogate, else None.
+
+        Checked here for every service, before anything is stored: a RecursionError in any
+        parser would be a 500, and a string with a lone UTF-16 surrogate (``"\\ud800"``) cannot
+        be encoded, so once stored every listing, export and journal read answered 500. Only
+        bodies that could hold either are parsed here (the parse is kept for the route)."""
+        body = request.get_data(cache=True)
+        depth = CONTROL_MAX_DEPTH if control else self.max_json_depth
+        deep = body.count(b"[") + body.count(b"{") > depth
+        if not deep and SURROGATE_HINT.search(body) is None:
+            return None
+        try:
+            value = request_json(depth)
+        except JSONNestingError as exc:
+            if control:
+                return control_error(f"request body is not valid JSON: {exc}")
+            return self.error_response(400, f"The request body is not valid JSON: {exc}")
+        except ValueError:
+            return None  # not JSON, or bad JSON the route itself answers
+        field = lone_surrogate_path(value)
+        if field is None:
+            return None
+        message = (
+            f"{field}: the text holds a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF escape), "
+            "which is not Unicode; send the character itself or a complete surrogate pair"
+        )
+        if control:
+            return control_error(message, 400, "invalid_text")
+        return self.invalid_text_response(field, message)
 
     def _fault_response(self, rule: FaultRule) -> Response:
         e = rule.effect
@@ -354,7 +585,6 @@ class Simulator:
             response_body="" if network else body,
             response_content_type=ctype,
             fault=rule.describe() if rule else None,
-            secrets=self.secret_values(),
         )
 
     def _http_error(self, exc: HTTPException) -> Response:
@@ -416,8 +646,10 @@ class Simulator:
         def reset() -> Response:
             body = json_body()
             seed = body.get("seed", sim.seed)
-            if isinstance(seed, bool) or not isinstance(seed, int):
-                raise ControlError(f"seed: expected an integer, got {seed!r}")
+            if isinstance(seed, bool) or not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
+                raise ControlError(
+                    f"seed: expected an integer from -2**63 to 2**63-1, got {str(seed)[:40]!r}"
+                )
             preset = body.get("preset", sim.default_preset)
             if not isinstance(preset, str):
                 raise ControlError(f"preset: expected a string, got {preset!r}")
@@ -444,12 +676,14 @@ class Simulator:
         def journal() -> Response:
             a = request.args
 
-            def as_int(name: str) -> int | None:
+            def as_int(name: str, low: int, high: int = 10**15) -> int | None:
                 v = a.get(name)
                 if v is None or v == "":
                     return None
-                if not v.lstrip("-").isdigit():
-                    raise ControlError(f"query parameter {name!r}: expected an integer, got {v!r}")
+                if not re.fullmatch(r"-?[0-9]{1,16}", v) or not low <= int(v) <= high:
+                    raise ControlError(
+                        f"query parameter {name!r}: expected an integer from {low} to {high}, got {v[:40]!r}"
+                    )
                 return int(v)
 
             faulted = a.get("faulted")
@@ -457,23 +691,25 @@ class Simulator:
                 method=a.get("method"),
                 path=a.get("path"),
                 path_prefix=a.get("path_prefix"),
-                status=as_int("status"),
+                status=as_int("status", 0, 999),  # 0: a simulated network fault (no answer)
                 tenant=a.get("tenant"),
-                since_id=as_int("since"),
+                since_id=as_int("since", 0),
                 faulted=None if faulted is None else faulted.lower() in {"1", "true", "yes"},
-                limit=as_int("limit"),
+                limit=as_int("limit", 1),
             )
             return jsonify(
                 {
                     "entries": [e.to_json() for e in entries],
                     "capacity": sim.journal.capacity,
+                    "max_bytes": sim.journal.max_bytes,
+                    "bytes": sim.journal.bytes,
                     "dropped": sim.journal.dropped,
                 }
             )
 
         @bp.delete("/journal")
         def clear_journal() -> Response:
-            sim.journal.clear()
+            sim.clear_journal()
             return Response(status=204)
 
         @bp.get("/faults")
@@ -482,16 +718,15 @@ class Simulator:
 
         @bp.post("/faults")
         def add_faults() -> Response:
-            raw = request.get_data(as_text=True)
             try:
-                data = parse_json(raw, CONTROL_MAX_DEPTH) if raw.strip() else None
+                data = request_json(CONTROL_MAX_DEPTH) if request.get_data().strip() else None
             except ValueError as exc:
                 raise ControlError(f"request body is not valid JSON: {exc}") from exc
             rules = data if isinstance(data, list) else [data]
             added = []
             for i, r in enumerate(rules):
                 try:
-                    added.append(sim.faults.add(r).to_json())
+                    added.append(sim.add_fault(r).to_json())
                 except FaultRuleError as exc:
                     for done in added:
                         sim.faults.remove(done["id"])
@@ -526,19 +761,29 @@ class Simulator:
                 raise ControlError(
                     "expected one of {'advance': seconds, 'set': ISO-8601 time, 'freeze': bool}"
                 )
-            if "advance" in body:
-                adv = body["advance"]
-                if isinstance(adv, bool) or not isinstance(adv, (int, float)) or adv < 0:
-                    raise ControlError(f"advance: expected a number of seconds >= 0, got {adv!r}")
-                sim.clock.advance(float(adv))
-            if "set" in body:
-                try:
-                    when = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
-                except ValueError as exc:
-                    raise ControlError(f"set: expected an ISO-8601 date-time, got {body['set']!r}") from exc
-                sim.clock.set(when)
+            if "freeze" in body and not isinstance(body["freeze"], bool):
+                raise ControlError(f"freeze: expected true or false, got {str(body['freeze'])[:40]!r}")
+            try:
+                if "advance" in body:
+                    adv = body["advance"]
+                    if isinstance(adv, bool) or not isinstance(adv, (int, float)) or adv < 0:
+                        raise ControlError(
+                            f"advance: expected a number of seconds >= 0, got {str(adv)[:40]!r}"
+                        )
+                    sim.clock.advance(float(adv))
+                if "set" in body:
+                    try:
+                        when = datetime.fromisoformat(str(body["set"]).replace("Z", "+00:00"))
+                    except ValueError as exc:
+                        raise ControlError(
+                            f"set: expected an ISO-8601 date-time, got {str(body['set'])[:60]!r}"
+                        ) from exc
+                    sim.clock.set(when)
+            except (ClockError, OverflowError) as exc:
+                name = "set" if "set" in body and "advance" not in body else "advance"
+                raise ControlError(f"{name}: {exc}") from exc
             if "freeze" in body:
-                sim.clock.freeze(bool(body["freeze"]))
+                sim.clock.freeze(body["freeze"])
             sim.on_clock_moved()
             return jsonify(sim.clock.describe())
 
@@ -565,6 +810,12 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return f"HTTP {status}"
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
 
 
 def _is_text(ctype: str) -> bool:

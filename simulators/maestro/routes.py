@@ -6,12 +6,13 @@ Every route under `/api` needs the company's API key (`auth.py`); `/openapi.json
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
+
+from simulators.kit import request_json
 
 from .auth import current_backend
 from .errors import MaestroError, detail
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 API = "/api/v1"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def read_json() -> Any:
     """The JSON body, or 415 (not JSON) / 400 (unparseable)."""
     if not request.mimetype or not (
@@ -40,10 +37,9 @@ def read_json() -> Any:
             "unsupported_media_type",
             f"Expected a JSON body (Content-Type: application/json), got {request.mimetype or 'none'!r}.",
         )
-    raw = request.get_data()
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return request_json()  # parsed by the kit before the lock; NaN and Infinity are not JSON
+    except ValueError as exc:
         raise MaestroError(
             400, "bad_request", f"The request body is not valid JSON: {exc}", [detail(None, str(exc))]
         ) from exc

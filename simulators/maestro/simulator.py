@@ -14,7 +14,6 @@ against it. Choices where nothing is documented [inferred], and how to change th
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
@@ -115,7 +114,7 @@ class MaestroSimulator(Simulator):
                 raise ControlError("business_id: expected a Y-tunnus string")
             with sim.lock:
                 company_id = str(max((int(c) for c in sim.companies if c.isdigit()), default=1000) + 1)
-                key = body.get("api_key") or make_api_key(random.Random(f"{sim.seed}-{company_id}"))
+                key = body.get("api_key") or make_api_key(sim.ids.random(f"api-key:{company_id}"))
                 if not isinstance(key, str) or company_for_key(sim, key) is not None:
                     raise ControlError("api_key: expected a string not used by another company")
                 backend = new_company_backend(Company(company_id, name.strip(), business_id.strip(), key))

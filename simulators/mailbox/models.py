@@ -8,6 +8,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
+from simulators.kit.jsontext import has_lone_surrogate
+
 
 @dataclass
 class Attachment:
@@ -120,24 +122,40 @@ def parse_message(
             )
     except (LookupError, ValueError, AttributeError, TypeError):
         text = content.decode("utf-8", "replace")  # keep something readable
+    message_id = _clean(_header(parsed, "Message-ID")).strip()  # an identifier: folding is not part of it
     return MailMessage(
         id=msg_id,
         received_at=received_at,
-        mail_from=mail_from,
-        rcpt_tos=list(rcpt_tos),
-        subject=_header(parsed, "Subject"),
-        from_header=_header(parsed, "From"),
-        to_header=_header(parsed, "To"),
-        message_id=_header(parsed, "Message-ID").strip() or None,  # an identifier: folding is not part of it
-        text=text,
-        html=html,
-        headers=[[k, _str(v)] for k, v in parsed.items()],
-        attachments=attachments,
+        mail_from=_clean(mail_from),
+        rcpt_tos=[_clean(r) for r in rcpt_tos],
+        subject=_clean(_header(parsed, "Subject")),
+        from_header=_clean(_header(parsed, "From")),
+        to_header=_clean(_header(parsed, "To")),
+        message_id=message_id or None,
+        text=_clean(text),
+        html=None if html is None else _clean(html),
+        headers=[[_clean(k), _clean(_str(v))] for k, v in parsed.items()],
+        attachments=[
+            Attachment(None if a.filename is None else _clean(a.filename), _clean(a.content_type), a.size)
+            for a in attachments
+        ],
         size=len(content),
         peer=peer,
-        auth_user=auth_user,
+        auth_user=None if auth_user is None else _clean(auth_user),
         raw=content.decode("utf-8", "replace"),
     )
+
+
+def _clean(text: str) -> str:
+    """Text as valid Unicode. The e-mail parser keeps the raw 8-bit bytes of a header it cannot
+    decode as lone surrogates (``surrogateescape``), which no JSON answer can carry (every
+    listing answered 500): the bytes are read as UTF-8 instead, anything else becomes U+FFFD."""
+    if text.isascii() or not has_lone_surrogate(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _header(msg: EmailMessage, name: str) -> str:

@@ -18,6 +18,7 @@ SMTP on 127.0.0.1:8025 next to `up`'s other services, any server otherwise. Noth
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Any, ClassVar
 
@@ -70,6 +71,7 @@ class MailboxSimulator(Simulator):
         capacity: int = DEFAULT_CAPACITY,
         clock: SimClock | None = None,
         journal_capacity: int = 2000,
+        **options: Any,
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -83,7 +85,7 @@ class MailboxSimulator(Simulator):
             data_size_limit=max_message_bytes,
             credentials=smtp_credentials,
         )
-        super().__init__(preset, seed, clock=clock, journal_capacity=journal_capacity)
+        super().__init__(preset, seed, clock=clock, journal_capacity=journal_capacity, **options)
 
     # ------------------------------------------------------------------ state
     def build_state(self, preset: str, seed: int) -> None:
@@ -178,10 +180,10 @@ class MailboxSimulator(Simulator):
     def stop_smtp(self) -> None:
         self._smtp.stop()
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedServer:
+    def serve(self, host: str = "127.0.0.1", port: int = 0, *, read_timeout: float = 30.0) -> ThreadedServer:
         """The HTTP control plane and the SMTP listener together; `.stop()` stops both."""
         self.start_smtp()
-        server = super().serve(host, port)
+        server = super().serve(host, port, read_timeout=read_timeout)
         http_stop = server.stop
 
         def stop(*args: Any, **kwargs: Any) -> Any:
@@ -202,6 +204,11 @@ class MailboxSimulator(Simulator):
 
     def __exit__(self, *exc: object) -> None:
         self.stop_smtp()
+
+    def secret_values(self) -> list[str]:
+        """The SMTP password, when one is required (journal, exports and logs never show it)."""
+        creds = self._smtp.credentials
+        return [creds[1]] if creds else []
 
     def describe(self) -> dict[str, Any]:
         return {"smtp": self._smtp_info(), "messages": len(self.messages), "dropped": self.dropped}
@@ -233,12 +240,14 @@ class MailboxSimulator(Simulator):
     def register_actors(self, control: Blueprint) -> None:
         sim = self
 
-        def int_arg(name: str) -> int | None:
+        def int_arg(name: str, low: int) -> int | None:
             v = request.args.get(name)
             if v is None or v == "":
                 return None
-            if not v.isdigit():
-                raise ControlError(f"query parameter {name!r}: expected a non-negative integer, got {v!r}")
+            if not re.fullmatch(r"[0-9]{1,16}", v) or int(v) < low:
+                raise ControlError(
+                    f"query parameter {name!r}: expected an integer of at least {low}, got {v[:40]!r}"
+                )
             return int(v)
 
         @control.get("/messages")
@@ -247,8 +256,8 @@ class MailboxSimulator(Simulator):
                 to=request.args.get("to"),
                 sender=request.args.get("from"),
                 subject=request.args.get("subject"),
-                since_id=int_arg("since"),
-                limit=int_arg("limit"),
+                since_id=int_arg("since", 0),
+                limit=int_arg("limit", 1),
             )
             return jsonify(
                 {

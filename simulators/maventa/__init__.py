@@ -28,7 +28,7 @@ from simulators.kit.serde import from_json, to_json
 
 from . import api, finvoice, outbox, presets
 from .errors import error_body
-from .models import MaventaState
+from .models import ID_NAMESPACE, MaventaState
 from .state import Backend, Options
 
 __all__ = ["MaventaSimulator"]
@@ -37,6 +37,7 @@ __all__ = ["MaventaSimulator"]
 class MaventaSimulator(Simulator):
     service = "maventa"
     state_version = 1
+    id_namespace = ID_NAMESPACE  # ids as they always were: uuid5(ID_NAMESPACE, "seed:kind:counter")
 
     def __init__(
         self,
@@ -49,6 +50,8 @@ class MaventaSimulator(Simulator):
         verify_xsd_hash: bool = True,
         require_vendor_key: bool = False,
         print_prices: dict[str, Any] | None = None,
+        max_upload_expanded: int = api.MAX_UPLOAD_EXPANDED,
+        max_company_storage: int = api.MAX_COMPANY_STORAGE,
         clock: SimClock | None = None,
         **kwargs: Any,
     ) -> None:
@@ -61,11 +64,13 @@ class MaventaSimulator(Simulator):
             print_prices=print_prices,
         )
         self.xsd = finvoice.find_xsd(xsd_path, verify_hash=verify_xsd_hash)
+        self.max_upload_expanded = max_upload_expanded
+        self.max_company_storage = max_company_storage
         super().__init__(preset, seed, clock=clock, **kwargs)
 
     # ------------------------------------------------------------------ kit hooks
     def build_state(self, preset: str, seed: int) -> None:
-        self.data: MaventaState = presets.build(preset, seed)
+        self.data: MaventaState = presets.build(preset, seed, self.ids)
         self.backend = Backend(self.data, self.options)
 
     def export_data(self) -> dict[str, Any]:
@@ -75,8 +80,13 @@ class MaventaSimulator(Simulator):
         state = from_json(MaventaState, data)
         if not isinstance(state, MaventaState):
             raise ValueError("expected the Maventa state object")
+        state._ids = self.ids
         self.data = state
         self.backend = Backend(state, self.options)
+
+    def legacy_id_counter(self, data: dict[str, Any]) -> int:
+        counter = data.get("counter", 0)  # older snapshots kept the sequence in the data
+        return counter if isinstance(counter, int) and not isinstance(counter, bool) else 0
 
     def xsd_schema(self) -> Any:
         return finvoice.load_schema(self.xsd.path) if self.xsd.status == "ok" and self.xsd.path else None

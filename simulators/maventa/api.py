@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
-import json
+import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from flask import Flask, Response, jsonify, request
+
+from simulators.kit import request_json, unlocked
 
 from . import finvoice, registry
 from .auth import bearer_token, credentials_from_request, issue_token, require_scope
@@ -55,7 +60,6 @@ SUPPORTED_FORMATS = ("FINVOICE30", "FINVOICE20", "FINVOICE13")
 LANGS = ("FI", "SE", "NO", "DK", "NL", "EN")
 ROUTES = ("print", "email", "einvoice")
 MAX_ZIP_ENTRIES = 50
-MAX_ZIP_TOTAL = 150 * 1024 * 1024
 MAX_FILE = 10 * 1024 * 1024
 MAX_IDS_PER_QUERY = 100  # GET /v1/invoices?ids=: "Batch of invoice IDs. Maximum of 100 per query"
 
@@ -122,9 +126,10 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _json_body() -> dict[str, Any]:
-    if request.mimetype == "application/json" or (request.data and request.data.lstrip()[:1] == b"{"):
+    raw = request.get_data()
+    if request.mimetype == "application/json" or raw.lstrip()[:1] == b"{":
         try:
-            data = json.loads(request.get_data(as_text=True) or "{}")
+            data = request_json() if raw.strip() else {}
         except ValueError as exc:
             raise bad_request("Request body is not valid JSON", [str(exc)]) from exc
         if not isinstance(data, dict):
@@ -145,26 +150,81 @@ def _bool(value: str | None, name: str) -> bool | None:
 
 
 # --------------------------------------------------------------------------- uploads
+# [inferred] Maventa documents none of these limits; they keep one upload (and one company) from
+# taking the fake's memory: a 141 KB ZIP of zeros used to expand to ~135 MB.
+MAX_UPLOAD_EXPANDED = 25 * 1024 * 1024  # everything one upload unpacks to
+MAX_COMPANY_STORAGE = 256 * 1024 * 1024  # the files the fake keeps for one company
+ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+MAX_NAME = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_filename(name: str, where: str) -> None:
+    """A file name the fake can store and serve back: no control characters (CR/LF could split a
+    download's headers), at most 255 characters. Any other character is fine (RFC 6266 serves it)."""
+    if _CONTROL.search(name):
+        raise MaventaError(
+            400,
+            "invalid_file",
+            "The file name contains control characters",
+            [
+                f"{where}: {name.encode('unicode_escape').decode('ascii')[:120]!r} (CR, LF, tabs and the like are not allowed)"
+            ],
+        )
+    if len(name) > MAX_NAME:
+        raise MaventaError(
+            400, "invalid_file", f"The file name is too long (max {MAX_NAME} characters)", [where]
+        )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the name as ASCII (quoted, escaped) and, when it is not ASCII, also as
+    RFC 5987 UTF-8 (``filename*``): any stored name downloads correctly, never a broken header."""
+    clean = _CONTROL.sub("", filename) or "file"
+    fallback = clean.encode("ascii", "replace").decode("ascii").replace("\\", "\\\\").replace('"', '\\"')
+    header = f'attachment; filename="{fallback}"'
+    if not clean.isascii():
+        header += f"; filename*=UTF-8''{quote(clean, safe='')}"
+    return header
+
+
+def _bad_zip(message: str, detail: str) -> MaventaError:
+    return MaventaError(400, "invalid_file", message, [detail])
+
+
 def unpack_upload(
-    filename: str, content: bytes
+    filename: str, content: bytes, *, max_expanded: int = MAX_UPLOAD_EXPANDED
 ) -> tuple[InvoiceFile | None, bytes, list[tuple[str, str, bytes]]]:
-    """(unused, xml bytes, [(kind, name, bytes)]) – a single XML or a ZIP (XML + same-named PDF + attachments)."""
+    """(unused, xml bytes, [(kind, name, bytes)]) – a single XML or a ZIP (XML + same-named PDF + attachments).
+
+    Every ZIP that cannot be read (bad CRC, sizes that lie, Deflate64, AES or any encryption, a
+    broken directory) is a 400 ``invalid_file``; what it unpacks to is capped at `max_expanded`
+    bytes, as declared and as actually read (413)."""
     if not content.startswith(b"PK\x03\x04"):
         return None, content, []
     try:
         zf = zipfile.ZipFile(io.BytesIO(content))
         infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise MaventaError(400, "invalid_file", "The ZIP file cannot be read", [str(exc)]) from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, struct.error) as exc:
+        raise _bad_zip("The ZIP file cannot be read", str(exc)) from exc
     if len(infos) > MAX_ZIP_ENTRIES:
         raise MaventaError(400, "invalid_file", f"Too many files in the ZIP (max {MAX_ZIP_ENTRIES})")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_ZIP_TOTAL or any(i.file_size > MAX_FILE for i in infos):
+    for info in infos:
+        check_filename(info.filename, "ZIP entry")
+        if info.flag_bits & 0x1:
+            raise _bad_zip("Encrypted ZIP files are not supported", f"{info.filename} is encrypted")
+        if info.compress_type not in ZIP_METHODS:
+            raise _bad_zip(
+                "The ZIP file uses a compression method that is not supported",
+                f"{info.filename}: method {info.compress_type} (supported: stored, deflated)",
+            )
+    declared = sum(i.file_size for i in infos)
+    if declared > max_expanded or any(i.file_size > MAX_FILE for i in infos):
         raise MaventaError(
             413,
             "file_too_large",
-            "A file in the ZIP is too large",
-            [f"max {MAX_FILE} bytes per file, {MAX_ZIP_TOTAL} bytes per package"],
+            "The ZIP unpacks to too much data",
+            [f"max {MAX_FILE} bytes per file, {max_expanded} bytes per upload; this one declares {declared}"],
         )
     xmls = [i for i in infos if i.filename.lower().endswith(".xml")]
     if len(xmls) != 1:
@@ -174,24 +234,72 @@ def unpack_upload(
             "The ZIP must contain exactly one invoice XML file",
             [f"found {len(xmls)} .xml files"],
         )
+    spans = _entry_spans(content, infos, zf.start_dir)
     base = xmls[0].filename.rsplit("/", 1)[-1][:-4]
-
-    def read(info: zipfile.ZipInfo) -> bytes:
-        with zf.open(info) as fh:
-            data = fh.read(MAX_FILE + 1)
-        if len(data) > MAX_FILE:
-            raise MaventaError(413, "file_too_large", f"{info.filename} is too large")
-        return data
-
-    xml = read(xmls[0])
+    xml = _inflate(content, xmls[0], spans[xmls[0].filename])
     others: list[tuple[str, str, bytes]] = []
     for info in infos:
         if info is xmls[0]:
             continue
         name = info.filename.rsplit("/", 1)[-1]
         kind = "INVOICE_IMAGE" if name.lower() == f"{base.lower()}.pdf" else "ATTACHMENT"
-        others.append((kind, name, read(info)))
+        others.append((kind, name, _inflate(content, info, spans[info.filename])))
     return None, xml, others
+
+
+def _entry_spans(
+    content: bytes, infos: list[zipfile.ZipInfo], directory_at: int
+) -> dict[str, tuple[int, int]]:
+    """Where each entry's data lies, from its local header; sizes that make entries overlap each
+    other or the central directory (a lying compressed size, an overlapping-entry bomb) are refused."""
+    spans: dict[str, tuple[int, int]] = {}
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    for n, info in enumerate(ordered):
+        at = info.header_offset
+        if content[at : at + 4] != b"PK\x03\x04" or at + 30 > len(content):
+            raise _bad_zip(
+                "The ZIP file cannot be read", f"{info.filename}: no local header where the directory says"
+            )
+        name_len, extra_len = struct.unpack_from("<HH", content, at + 26)
+        start = at + 30 + name_len + extra_len
+        end = start + info.compress_size
+        limit = ordered[n + 1].header_offset if n + 1 < len(ordered) else directory_at
+        if end > limit or end > len(content):
+            raise _bad_zip(
+                "The sizes in the ZIP file do not add up",
+                f"{info.filename}: its data overruns what follows it",
+            )
+        if info.filename in spans:
+            raise _bad_zip("The ZIP file cannot be read", f"{info.filename} appears twice")
+        spans[info.filename] = (start, end)
+    return spans
+
+
+def _inflate(content: bytes, info: zipfile.ZipInfo, span: tuple[int, int]) -> bytes:
+    """The entry's bytes, checked: exactly the declared size (never inflating past it), the end of
+    its deflate stream there, and its CRC-32."""
+    raw = content[span[0] : span[1]]
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = raw
+    else:
+        inflater = zlib.decompressobj(-15)
+        try:
+            data = inflater.decompress(raw, info.file_size + 1)
+        except zlib.error as exc:
+            raise _bad_zip("The ZIP file cannot be read", f"{info.filename}: {exc}") from exc
+        if len(data) == info.file_size and not inflater.eof:
+            raise _bad_zip(
+                "The sizes in the ZIP file do not add up",
+                f"{info.filename} inflates to more than the {info.file_size} bytes it declares",
+            )
+    if len(data) != info.file_size:
+        raise _bad_zip(
+            "The sizes in the ZIP file do not add up",
+            f"{info.filename} holds {len(data)} bytes but declares {info.file_size}",
+        )
+    if zlib.crc32(data) != info.CRC:
+        raise _bad_zip("The ZIP file cannot be read", f"Bad CRC-32 for file {info.filename!r}")
+    return data
 
 
 def _mimetype(name: str) -> str:
@@ -371,9 +479,7 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
         return Response(status=204)
 
     # ---- invoices
-    @app.post("/v1/invoices")
-    @guard
-    def create_invoice() -> Response:
+    def sending_company() -> tuple[Token, Company]:
         tok = token("invoice:send")
         company = company_of(tok)
         if company.company_state != "VERIFIED":
@@ -386,27 +492,46 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
                     "the company authorisation must be signed first"
                 ],
             )
-        uid = request.form.get("uuid", "").strip()
-        if uid:
-            if len(uid) > 36:
-                raise bad_request("uuid is too long (max 36 characters)")
-            existing = sim.data.invoices.get(uid)
-            if existing is not None:
-                if existing.company_id != company.id:
-                    raise MaventaError(409, "uuid_conflict", "An invoice with this uuid already exists")
-                resp = _json(invoice_json(existing, root()), 201)
-                resp.headers["X-Sim-Idempotent-Replay"] = "true"
-                return resp
-        upload = request.files.get("file")
+        return tok, company
+
+    def replay(uid: str, company: Company) -> Response | None:
+        """The answer to a repeated uuid (the invoice it made), or None for a new one."""
+        existing = sim.data.invoices.get(uid) if uid else None
+        if existing is None:
+            return None
+        if existing.company_id != company.id:
+            raise MaventaError(409, "uuid_conflict", "An invoice with this uuid already exists")
+        resp = _json(invoice_json(existing, root()), 201)
+        resp.headers["X-Sim-Idempotent-Replay"] = "true"
+        return resp
+
+    @app.post("/v1/invoices")
+    @unlocked
+    @guard
+    def create_invoice() -> Response:
+        """Send an invoice (lähetä lasku). Reading, unpacking, parsing and validating the upload
+        happen outside the simulator's lock (an upload built to be slow to validate held up every
+        other Maventa call for minutes); only the checks and the state change take it."""
+        form, uploads = request.form, request.files  # parse the multipart body first, unlocked
+        uid = form.get("uuid", "").strip()
+        if len(uid) > 36:
+            raise bad_request("uuid is too long (max 36 characters)")
+        with sim.lock:
+            _, company = sending_company()
+            answered = replay(uid, company)
+            if answered is not None:
+                return answered
+        upload = uploads.get("file")
         if upload is None or not upload.filename:
             raise bad_request(
                 "file is missing", ["Send the invoice as multipart field 'file' with a filename"]
             )
+        check_filename(upload.filename, "file")
         content = upload.read(MAX_FILE + 1)
         if len(content) > MAX_FILE:
             raise MaventaError(413, "file_too_large", f"The file is too large (max {MAX_FILE} bytes)")
-        _, xml, others = unpack_upload(upload.filename, content)
-        fmt = request.form.get("format", "").strip().upper()
+        _, xml, others = unpack_upload(upload.filename, content, max_expanded=sim.max_upload_expanded)
+        fmt = form.get("format", "").strip().upper()
         if fmt and fmt not in FORMATS:
             raise bad_request("format does not have a valid value", [f"format: {fmt!r}"])
         try:
@@ -433,7 +558,7 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
                 400,
                 exc.code,
                 "Invoice validation failed" if exc.code == "validation_failed" else exc.message,
-                exc.messages,
+                exc.messages[: finvoice.MAX_FINDINGS],
             ) from exc
         if findings:
             raise MaventaError(400, "validation_failed", "Invoice validation failed", findings)
@@ -441,29 +566,29 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
         disabled = {
             d.strip().lower()
             for key in ("disabled_routes[]", "disabled_routes")
-            for v in request.form.getlist(key)
+            for v in form.getlist(key)
             for d in v.split(",")
             if d.strip()
         }
         if disabled - set(ROUTES):
             raise bad_request("disabled_routes does not have a valid value", sorted(disabled - set(ROUTES)))
-        lang = request.form.get("lang", "FI").strip().upper() or "FI"
+        lang = form.get("lang", "FI").strip().upper() or "FI"
         if lang not in LANGS:
             raise bad_request("lang does not have a valid value", [f"lang: {lang!r}"])
         print_options: dict[str, Any] = {}
         for key in ("color", "print_own_image", "prevent_digital_post", "allow_kivra_fi"):
-            v = _bool(request.form.get(f"print_settings[{key}]"), f"print_settings[{key}]")
+            v = _bool(form.get(f"print_settings[{key}]"), f"print_settings[{key}]")
             if v is not None:
                 print_options[key] = v
-        lc = request.form.get("print_settings[letter_class]", "").strip().upper()
+        lc = form.get("print_settings[letter_class]", "").strip().upper()
         if lc:
             if lc not in ("PRIORITY", "ECONOMY"):
                 raise bad_request("print_settings[letter_class] does not have a valid value")
             print_options["letter_class"] = lc
         ov = Overrides(
-            eia=request.form.get("recipient_eia", "").strip(),
-            operator=request.form.get("recipient_operator", "").strip(),
-            email=request.form.get("recipient_email", "").strip(),
+            eia=form.get("recipient_eia", "").strip(),
+            operator=form.get("recipient_operator", "").strip(),
+            email=form.get("recipient_email", "").strip(),
             disabled=disabled,
         )
         for name, value, limit in (
@@ -473,48 +598,46 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
         ):
             if len(value) > limit:
                 raise bad_request(f"{name} is too long (max {limit})")
-        now = sim.clock.now()
-        dup = duplicate_number_error(sim.data, company, data.number, now)
-        route = RoutePlan(channel=None, error=dup) if dup else plan_route(sim.data, company, data, ov)
-        if _bool(request.form.get("prevent_routing"), "prevent_routing"):
-            route = RoutePlan(channel="NONE", notes=["prevent_routing: marked as sent without sending"])
-        state = sim.data
+        prevent = _bool(form.get("prevent_routing"), "prevent_routing")
         xml_name = upload.filename if not content.startswith(b"PK") else "invoice.xml"
-        files = [
-            InvoiceFile(
-                id=state.new_id("file"),
-                filename=xml_name.rsplit("/", 1)[-1],
-                type="INVOICE_XML",
-                mimetype="application/xml",
-                content=xml,
+        blobs = [("INVOICE_XML", xml_name.rsplit("/", 1)[-1], "application/xml", xml)]
+        blobs += [(kind, name, _mimetype(name), blob) for kind, name, blob in others]
+        with sim.lock:  # the state changes: checked again, the world may have moved meanwhile
+            tok, company = sending_company()
+            answered = replay(uid, company)
+            if answered is not None:
+                return answered
+            sim.backend.reserve_storage(company, sum(len(b[3]) for b in blobs), sim.max_company_storage)
+            now = sim.clock.now()
+            dup = duplicate_number_error(sim.data, company, data.number, now)
+            route = RoutePlan(channel=None, error=dup) if dup else plan_route(sim.data, company, data, ov)
+            if prevent:
+                route = RoutePlan(channel="NONE", notes=["prevent_routing: marked as sent without sending"])
+            state = sim.data
+            files = [
+                InvoiceFile(id=state.new_id("file"), filename=name, type=kind, mimetype=mime, content=blob)
+                for kind, name, mime, blob in blobs
+            ]
+            user = sim.data.users[tok.user_id]
+            inv = sim.backend.new_invoice(
+                company=company,
+                user=user,
+                data=data,
+                source_format=detected,
+                route=route,
+                files=files,
+                lang=lang,
+                sender_comment=form.get("sender_comment", "")[:1024],
+                print_options=print_options,
+                now=now,
+                invoice_id=uid or None,
             )
-        ]
-        for kind, name, blob in others:
-            files.append(
-                InvoiceFile(
-                    id=state.new_id("file"), filename=name, type=kind, mimetype=_mimetype(name), content=blob
+            if route.channel == "NONE":
+                inv.status = "DELIVERED"
+                inv.actions.append(
+                    Action(type="SENT", happened_at=now, message="Routing prevented (prevent_routing)")
                 )
-            )
-        user = sim.data.users[tok.user_id]
-        inv = sim.backend.new_invoice(
-            company=company,
-            user=user,
-            data=data,
-            source_format=detected,
-            route=route,
-            files=files,
-            lang=lang,
-            sender_comment=request.form.get("sender_comment", "")[:1024],
-            print_options=print_options,
-            now=now,
-            invoice_id=uid or None,
-        )
-        if route.channel == "NONE":
-            inv.status = "DELIVERED"
-            inv.actions.append(
-                Action(type="SENT", happened_at=now, message="Routing prevented (prevent_routing)")
-            )
-        return _json(invoice_json(inv, root()), 201)
+            return _json(invoice_json(inv, root()), 201)
 
     @app.get("/v1/invoices")
     @guard
@@ -617,7 +740,7 @@ def register(app: Flask, sim: MaventaSimulator) -> None:
         if f is None:
             raise not_found("File")
         resp = Response(f.content, mimetype=f.mimetype)
-        resp.headers["Content-Disposition"] = f'attachment; filename="{f.filename}"'
+        resp.headers["Content-Disposition"] = content_disposition(f.filename)
         return resp
 
     @app.put("/v1/invoices/<invoice_id>/reroute/<channel>")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -137,7 +136,7 @@ def issue_token(
     if require_vendor_key and not vendor:
         raise MaventaError(401, "invalid_credentials", "vendor_api_key is required")
     granted, scopes = expand_scopes(fields.get("scope"))
-    token = secrets.token_urlsafe(48)
+    token = state.new_token(f"token:{company.id}:{user.id}:{vendor}:{granted}")
     state.tokens[token] = Token(
         token=token,
         company_id=company.id,

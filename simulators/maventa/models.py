@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from simulators.kit.ids import IdFactory
+
 ID_NAMESPACE = uuid.UUID("6f1c1f52-3f0e-4b57-9a57-8d0a6c5e7a01")
 
 
@@ -161,12 +163,15 @@ class MaventaState:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
     registry: list[Receiver] = field(default_factory=list)
-    seed: int = 0
-    counter: int = 0
+    # the simulator's seeded id factory (its counter travels in the snapshot's "ids", not here)
+    _ids: IdFactory = field(default_factory=lambda: IdFactory(ID_NAMESPACE), repr=False, compare=False)
 
     def new_id(self, kind: str) -> str:
-        self.counter += 1
-        return str(uuid.uuid5(ID_NAMESPACE, f"{self.seed}:{kind}:{self.counter}"))
+        """A new id: uuid5(ID_NAMESPACE, "seed:kind:counter"), as Maventa ids always were here."""
+        return self._ids.guid(kind, version=5)
+
+    def new_token(self, kind: str, nbytes: int = 48) -> str:
+        return self._ids.token(kind, nbytes)
 
     def user_by_key(self, api_key: str) -> User | None:
         return next((u for u in self.users.values() if u.api_key == api_key), None)

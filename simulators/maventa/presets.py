@@ -16,10 +16,11 @@ never import each other, so the facts are repeated here and a test
 
 from __future__ import annotations
 
-import copy
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+from simulators.kit.ids import IdFactory
 
 from .models import ID_NAMESPACE, Company, MaventaState, Receiver, User
 from .registry import MAVENTA_OPERATOR
@@ -104,8 +105,9 @@ def _key(seed: int, label: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"{seed}:key:{label}"))
 
 
-def build(preset: str, seed: int) -> MaventaState:
-    state = MaventaState(seed=seed)
+def build(preset: str, seed: int, ids: IdFactory | None = None) -> MaventaState:
+    """The preset's state; its ids come from `ids` (the simulator's factory, reset to `seed`)."""
+    state = MaventaState(_ids=ids or IdFactory(ID_NAMESPACE, seed))
     state.vendor_keys[_key(seed, "vendor-severa")] = "Visma Severa (sandbox)"
     if preset != "demo":
         return state
@@ -175,4 +177,4 @@ def build(preset: str, seed: int) -> MaventaState:
         api_key=_key(seed, "user-existing"),
     )
     state.users[existing.id] = existing
-    return copy.deepcopy(state)
+    return state

@@ -30,6 +30,7 @@ from .finvoice import InvoiceData
 from .models import Action, Company, Invoice, InvoiceFile, MaventaState, OutboxMessage, RoutePlan, User
 from .presets import default_settings
 
+UPLOADED_FILE_TYPES = frozenset({"INVOICE_XML", "INVOICE_IMAGE", "ATTACHMENT"})
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COUNTRIES = ("FI", "SE", "NO", "DK", "NL", "EE", "BE", "IT", "DE")
 LOCALES = ("FI", "NO", "SE", "EN", "NL", "BE")
@@ -60,6 +61,33 @@ class Backend:
     def __init__(self, state: MaventaState, options: Options) -> None:
         self.state = state
         self.options = options
+        self._stored: dict[str, int] = {}  # company id -> bytes of uploaded files (a cache)
+
+    # ------------------------------------------------------------------ storage
+    def reserve_storage(self, company: Company, nbytes: int, cap: int) -> None:
+        """Count `nbytes` of new uploaded files against the company's cap, or refuse (413).
+
+        [inferred] Maventa publishes no quota; the fake keeps every file in memory, so it keeps
+        at most `cap` bytes of uploads per company (``MaventaSimulator(max_company_storage=...)``)."""
+        used = self._stored.get(company.id)
+        if used is None:
+            used = sum(
+                len(f.content)
+                for inv in self.state.invoices.values()
+                if inv.company_id == company.id
+                for f in inv.files
+                if f.type in UPLOADED_FILE_TYPES
+            )
+        if used + nbytes > cap:
+            raise MaventaError(
+                413,
+                "storage_limit_exceeded",
+                "The company's stored files would exceed the simulator's limit",
+                [
+                    f"{used} bytes stored, {nbytes} more sent, at most {cap} bytes per company (reset the simulator)"
+                ],
+            )
+        self._stored[company.id] = used + nbytes
 
     # ------------------------------------------------------------------ registration (MV-1, MV-2)
     def create_user(self, body: dict[str, Any]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from simulators.kit import parse_json
+from simulators.kit import request_json
 
 from . import views
 from .auth import output_model
@@ -121,13 +121,12 @@ def q_enum(name: str, allowed: Iterable[str]) -> str | None:
 
 
 def read_json() -> Any:
-    raw = request.get_data(as_text=True)
-    if not raw.strip():
+    if not request.get_data().strip():
         raise SeveraError(
             400, "A request body is required.", type="InvalidRequest", location="RequestBody", name="body"
         )
     try:
-        return parse_json(raw)  # nesting deeper than ASP.NET's 64 is a 400 too, never a 500
+        return request_json()  # parsed once, before the lock; nesting deeper than ASP.NET's 64 is a 400
     except ValueError as exc:
         raise SeveraError(
             400,

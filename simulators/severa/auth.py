@@ -19,6 +19,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from simulators.kit.ids import IdFactory
+
 from .errors import SeveraError, bad_param
 from .models import ApiClient, Token
 
@@ -67,20 +69,20 @@ def field_ci(body: dict[str, Any], name: str) -> Any:
     return None
 
 
-def new_secret(nbytes: int = 32) -> str:
-    return secrets.token_urlsafe(nbytes)
-
-
 class AuthStore:
-    """Issues and checks tokens; the data lives in the state (so snapshots keep sessions)."""
+    """Issues and checks tokens; the data lives in the state (so snapshots keep sessions).
 
-    def __init__(self, clients: dict[str, ApiClient], tokens: dict[str, Token]) -> None:
-        self.clients, self.tokens = clients, tokens
+    Tokens come from the simulator's seeded `IdFactory` (same seed and requests, same tokens),
+    derived from the client and scopes they are for."""
+
+    def __init__(self, clients: dict[str, ApiClient], tokens: dict[str, Token], ids: IdFactory) -> None:
+        self.clients, self.tokens, self.ids = clients, tokens, ids
 
     def _issue(self, client: ApiClient, scopes: list[str], now: datetime) -> Token:
+        purpose = f"{client.client_id}:{','.join(scopes)}"
         tok = Token(
-            access_token="sev." + new_secret(48),
-            refresh_token="sevr." + new_secret(32),
+            access_token="sev." + self.ids.token(f"access:{purpose}", 48),
+            refresh_token="sevr." + self.ids.token(f"refresh:{purpose}", 32),
             client_id=client.client_id,
             organization_guid=client.organization_guid,
             scopes=scopes,

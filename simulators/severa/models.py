@@ -2,10 +2,10 @@
 
 Field names follow the wire models (`InvoiceOutputModel`, `InvoiceStatusModel`, ...) in
 snake_case; `views.py` turns them into the JSON Severa sends. Money is a float in the
-organisation currency (EUR) on the wire and a `Decimal` wherever it is computed: a row's
-amount is quantity x unit price rounded to cents half away from zero, its VAT that amount x
-rate / 100 rounded the same way, and an invoice's totals are sums of rounded rows (`money`,
-`row_vat`) [inferred: Severa's UI shows row amounts to the cent and totals that add up].
+organisation currency (EUR) on the wire and in the state; every amount Severa computes is
+computed in `Decimal` and rounded to cents half away from zero, row by row ([inferred], see
+`money_cents` and the README): a row's net (veroton) = quantity x unit price, its VAT (ALV)
+= net x rate / 100, and an invoice's totals are the sums of its rounded rows.
 
 Finnish UI terms support staff search for: lasku (invoice), laskurivi (invoice row),
 laskun tila (invoice status), tuote (product), työlaji (work type), matkakululaji
@@ -23,9 +23,15 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 
 
-def money(value: Decimal) -> Decimal:
-    """Round money half away from zero to cents (Severa's rounding of rows and totals)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+def as_decimal(value: float | int | Decimal) -> Decimal:
+    """A stored number as the decimal it was written as (0.59, not 0.58999999999999996891)."""
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
+def money_cents(value: float | int | Decimal) -> Decimal:
+    """Rounded to cents half away from zero (2.345 -> 2.35, -2.345 -> -2.35), as Severa rounds
+    money ([inferred]: Python's float `round` would give 2.35 -> 2.4 but 2.675 -> 2.67)."""
+    return as_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -281,13 +287,13 @@ class InvoiceRow:
 
     @property
     def net(self) -> Decimal:
-        """Amount excluding VAT: quantity x unit price, half away from zero to cents."""
-        return money(Decimal(repr(float(self.quantity))) * Decimal(repr(float(self.unit_price))))
+        """Rivin veroton summa: quantity x unit price, rounded to cents."""
+        return money_cents(as_decimal(self.quantity) * as_decimal(self.unit_price))
 
     @property
     def vat(self) -> Decimal:
-        """VAT of the row: its amount x rate / 100, half away from zero to cents."""
-        return money(self.net * Decimal(repr(float(self.vat_rate))) / 100)
+        """Rivin ALV: the rounded net x VAT rate / 100, rounded to cents."""
+        return money_cents(self.net * as_decimal(self.vat_rate) / 100)
 
     @property
     def total(self) -> float:

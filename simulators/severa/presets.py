@@ -3,7 +3,8 @@
 Same seed ⇒ identical data: every GUID comes from `random.Random(seed)` via
 `uuid.UUID(int=rng.getrandbits(128), version=4)`, Faker is seeded with the same seed, and
 every preset timestamp is derived from the fixed anchor `ANCHOR` (not from the clock);
-changes made later through the API are stamped with the simulator clock.
+changes made later through the API are stamped with the simulator clock, and the GUIDs and
+tokens they need come from the simulator's seeded `IdFactory` (`simulators.kit.ids`).
 
 The lists below (`STATUSES`, `PRODUCTS`, `WORK_TYPES`, `TRAVEL_EXPENSE_TYPES`) are the
 contract with the other teams: the Maestro fake mirrors most (not all) of the codes, the

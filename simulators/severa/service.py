@@ -19,18 +19,17 @@ the demo tenants, `sim.client_credentials(label)` one client's credentials.
 from __future__ import annotations
 
 import functools
-import random
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Request, Response, jsonify
 
-from simulators.kit import ControlError, SimClock, Simulator, json_body, parse_json
+from simulators.kit import ControlError, SimClock, Simulator, json_body, request_json
 from simulators.kit.serde import from_json, to_json
 
 from . import api, views
 from .auth import AuthStore
-from .errors import SeveraError, envelope, rate_limited
+from .errors import SeveraError, bad_param, envelope, rate_limited
 from .presets import build_demo, build_empty
 from .ratelimit import SlidingWindowLimiter
 from .state import Backend, SeveraState
@@ -89,7 +88,7 @@ class SeveraSimulator(Simulator):
     def build_state(self, preset: str, seed: int) -> None:
         state, refs = (build_demo if preset == "demo" else build_empty)(seed)
         self.state, self.refs = state, refs
-        self.auth = AuthStore(self.state.clients, self.state.tokens)
+        self.auth = AuthStore(self.state.clients, self.state.tokens, self.ids)
         self.limiter.clear()
 
     def export_data(self) -> dict[str, Any]:
@@ -100,7 +99,7 @@ class SeveraSimulator(Simulator):
         if not isinstance(state, SeveraState) or not state.organizations:
             raise ValueError("the snapshot holds no organisations")
         self.state, self.refs = state, dict(data.get("refs") or {})
-        self.auth = AuthStore(self.state.clients, self.state.tokens)
+        self.auth = AuthStore(self.state.clients, self.state.tokens, self.ids)
 
     def register_routes(self, app: Flask) -> None:
         api.register_routes(app, self)
@@ -119,6 +118,7 @@ class SeveraSimulator(Simulator):
         def locked(fn: Callable[..., Response]) -> Callable[..., Response]:
             @functools.wraps(fn)
             def wrapper(**kwargs: Any) -> Response:
+                json_body(required=True)  # read and parse first (cached): never under the lock
                 with sim.lock:  # control routes skip the kit's request lock; the UI actor mutates state
                     return fn(**kwargs)
 
@@ -184,6 +184,9 @@ class SeveraSimulator(Simulator):
     ) -> Response:
         return envelope(status, message, type=code if code in EXCEPTION_TYPES else None)
 
+    def invalid_text_response(self, field: str, message: str) -> Response:
+        return bad_param(field, message, "RequestBody").response()
+
     def rate_limited_response(self, retry_after: int) -> Response:
         return rate_limited(self.rate_limit_per_second, retry_after)
 
@@ -246,7 +249,7 @@ class SeveraSimulator(Simulator):
         if tok is not None:
             return tok.client_id
         try:
-            body = parse_json(req.get_data(cache=True)) if req.content_length else None
+            body = request_json() if req.content_length else None
         except ValueError:  # the route answers bad JSON with its 400; here it only has no client id
             body = None
         if isinstance(body, dict):
@@ -267,7 +270,7 @@ class SeveraSimulator(Simulator):
         if found is None:
             known = ", ".join(o.details.name for o in self.state.organizations.values())
             raise KeyError(f"no organisation {org!r}; known: {known}")
-        return Backend(found, self.clock.now, random.Random())
+        return Backend(found, self.clock.now, ids=self.ids)
 
     @property
     def main(self) -> Backend:

@@ -16,6 +16,7 @@ Business rules ([inferred] from the help articles, severa-api.md §3.4 and §4):
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from simulators.kit.ids import IdFactory
 
 from .errors import SeveraError, bad_param
 from .models import (
@@ -39,6 +42,8 @@ from .models import (
     Token,
     TravelExpense,
     WorkHour,
+    as_decimal,
+    money_cents,
 )
 from .references import finnish_reference
 
@@ -65,11 +70,21 @@ class Backend:
     """One organisation's data and rules."""
 
     def __init__(
-        self, org: Organization, now: Callable[[], datetime], rng: random.Random | None = None
+        self,
+        org: Organization,
+        now: Callable[[], datetime],
+        rng: random.Random | None = None,
+        *,
+        ids: IdFactory | None = None,
     ) -> None:
+        """`rng` (the presets, while building the demo) or the simulator's `ids` mint new GUIDs;
+        one of them must be given, so the same seed always gives the same GUIDs."""
+        if rng is None and ids is None:
+            raise TypeError("Backend needs a seeded rng or the simulator's IdFactory")
         self.org = org
         self.now = now
-        self.rng = rng or random.Random()
+        self.rng = rng
+        self.ids = ids
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -81,7 +96,10 @@ class Backend:
         return self.org.details.name
 
     def new_guid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if self.rng is not None:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        assert self.ids is not None
+        return self.ids.guid("severa")
 
     def audit(self, when: datetime | None = None) -> Audit:
         return Audit(created=when or self.now(), created_by=self.org.api_user_guid)
@@ -359,8 +377,17 @@ class Backend:
         """Add a row backed by `sources` source items of one kind.
 
         kind: "hours" (ref = work type code/guid), "fee" (product), "travel" (travel expense type).
-        The quantity is split evenly over the source items.
+        The quantity is split evenly over the source items. Numbers must be finite and of a
+        size money can be computed with (a ValueError names the one that is not).
         """
+        _check_number("quantity", quantity, 1e9)
+        for name, value, limit in (("unit_price", unit_price, 1e12), ("vat_rate", vat_rate, 100)):
+            if value is not None:
+                _check_number(name, value, limit)
+        if vat_rate is not None and vat_rate < 0:
+            raise ValueError(f"vat_rate: expected a percentage from 0 to 100, got {vat_rate!r}")
+        if isinstance(sources, bool) or not isinstance(sources, int) or not 1 <= sources <= 100:
+            raise ValueError(f"sources: expected an integer from 1 to 100, got {sources!r}")
         inv: Invoice = self.get("invoices", invoice_guid, "Invoice")
         when = when or self.now()
         user = user_guid or self.org.api_user_guid or next(iter(self.org.users))
@@ -529,7 +556,7 @@ class Backend:
         return list(dict.fromkeys(c for c in codes if c))
 
     def totals(self, inv: Invoice) -> dict[str, float]:
-        """The invoice's totals: sums of the rows' rounded amounts (see `InvoiceRow.net` / `.vat`)."""
+        """The invoice's totals: sums of its rows' rounded nets and VATs (see `models.money_cents`)."""
         rows = self.rows_of(inv)
         excl = sum((r.net for r in rows), Decimal(0))
         tax = sum((r.vat for r in rows), Decimal(0))
@@ -537,15 +564,17 @@ class Backend:
             k: float(sum((r.net for r in rows if r.row_type == k), Decimal(0)))
             for k in ("Hours", "ProjectFees", "TravelExpenses", "FlatRate")
         }
+        hours = sum((as_decimal(r.quantity) for r in rows if r.row_type == "Hours"), Decimal(0))
         return {
             "excl": float(excl),
             "tax": float(tax),
             "incl": float(excl + tax),
-            "hours_qty": round(sum(r.quantity for r in rows if r.row_type == "Hours"), 2),
+            "hours_qty": float(money_cents(hours)),
             **by,
         }
 
     def vat_breakdown(self, inv: Invoice) -> dict[float, tuple[float, float]]:
+        """ALV-erittely: per VAT rate, (sum of the rows' nets, sum of the rows' VATs)."""
         sums: dict[float, tuple[Decimal, Decimal]] = {}
         for r in self.rows_of(inv):
             base, tax = sums.get(r.vat_rate, (Decimal(0), Decimal(0)))
@@ -644,6 +673,13 @@ class Backend:
             inv.due_date = inv.date + timedelta(days=new)
         if attr == "date":
             inv.due_date = new + timedelta(days=inv.payment_term)
+
+
+def _check_number(name: str, value: Any, limit: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
+    if not math.isfinite(value) or abs(value) > limit:
+        raise ValueError(f"{name}: expected a finite number of at most {limit:g}, got {value!r}")
 
 
 def _text(v: Any) -> str | None:

@@ -25,6 +25,7 @@ from .models import (
     User,
     WorkHour,
     WorkType,
+    money_cents,
 )
 from .state import ROW_CATEGORY, Backend
 
@@ -42,7 +43,8 @@ def day(d: date | None) -> str | None:
 
 
 def money(amount: float | None) -> dict[str, Any]:
-    return {"amount": None if amount is None else round(amount, 2), "currencyCode": "EUR"}
+    """`MoneyModel`: the amount rounded to cents half away from zero, a number on the wire."""
+    return {"amount": None if amount is None else float(money_cents(amount)), "currencyCode": "EUR"}
 
 
 def user_ref(b: Backend, guid: str | None) -> dict[str, Any] | None:

@@ -67,6 +67,10 @@ class ToySimulator(Simulator):
             sim.items[str(data["id"])] = data
             return jsonify(data), 201  # type: ignore[return-value]
 
+        @bp.get("/boom")
+        def boom() -> Response:
+            raise RuntimeError(f"the key {sim.api_key} was rejected")  # a bug that logs a secret
+
         @bp.get("/now")
         def now() -> Response:
             return jsonify({"now": sim.clock.now().isoformat()})

@@ -83,7 +83,7 @@ poll_interval = 0.01
 
     def sign(self, company_uuid: str) -> None:
         """The approver signs in Maventa (the simulator's actor, over HTTP)."""
-        resp = httpx.post(f"{self.maventa_url}/_sim/companies/{company_uuid}/authorization/sign")
+        resp = httpx.post(f"{self.maventa_url}/_sim/companies/{company_uuid}/authorization/sign", json={})
         assert resp.status_code == 200, resp.text
 
     def move_maventa_clock(self, seconds: float = 120) -> None:
