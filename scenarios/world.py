@@ -258,6 +258,7 @@ class World:
         )
         if mailbox is not None:
             mailbox.reset()
+            mailbox.clock = clock  # mail is stamped with the world's time too
             assert mailbox.smtp_port is not None, "start the mailbox's SMTP listener first"
         else:
             engine_options.setdefault("notifier", None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -46,9 +47,19 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def render_cover_page(recipient_lines: list[str], sender_lines: list[str]) -> bytes:
-    """The address cover sheet (osoitesivu) Maventa puts in front of an own PDF."""
+def _document(created: datetime | None) -> FPDF:
+    """An A4 document stamped with the simulated time (the same world gives the same bytes)."""
     pdf = FPDF(format="A4")
+    if created is not None:
+        pdf.set_creation_date(created)
+    return pdf
+
+
+def render_cover_page(
+    recipient_lines: list[str], sender_lines: list[str], created: datetime | None = None
+) -> bytes:
+    """The address cover sheet (osoitesivu) Maventa puts in front of an own PDF."""
+    pdf = _document(created)
     pdf.add_page()
     pdf.set_font("helvetica", size=8)
     pdf.set_xy(20, 12)
@@ -62,9 +73,9 @@ def render_cover_page(recipient_lines: list[str], sender_lines: list[str]) -> by
     return bytes(pdf.output())
 
 
-def render_invoice_image(inv: dict[str, Any]) -> bytes:
+def render_invoice_image(inv: dict[str, Any], created: datetime | None = None) -> bytes:
     """Maventa's own rendering of an invoice (used when no own PDF is sent)."""
-    pdf = FPDF(format="A4")
+    pdf = _document(created)
     pdf.add_page()
     pdf.set_font("helvetica", "B", 16)
     pdf.cell(0, 10, _latin1(f"LASKU / INVOICE {inv.get('number', '')}"), new_x="LMARGIN", new_y="NEXT")

@@ -427,7 +427,8 @@ class Backend:
                     f"Reference {inv.reference}",
                     f"Total {inv.sum_tax:.2f} {inv.currency}",
                 ],
-            }
+            },
+            inv.created_at,
         )
         f = InvoiceFile(
             id=self.state.new_id("file"),
@@ -512,7 +513,7 @@ class Backend:
         parts: list[InvoiceFile] = []
         if own is not None:
             sender_lines = [company.name, company.address1, f"{company.post_code} {company.post_office}"]
-            cover = printing.render_cover_page(recipient_lines, sender_lines)
+            cover = printing.render_cover_page(recipient_lines, sender_lines, inv.created_at)
             parts.append(
                 InvoiceFile(
                     id=self.state.new_id("file"),

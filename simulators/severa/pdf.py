@@ -11,7 +11,7 @@ from __future__ import annotations
 from fpdf import FPDF
 
 from .models import Invoice
-from .state import Backend
+from .state import Backend, last_changed
 
 
 def _t(text: object) -> str:
@@ -31,6 +31,7 @@ def invoice_pdf(b: Backend, inv: Invoice, *, invoice_type: str = "Invoice") -> b
     bank = next((a for a in o.bank_accounts.values() if company and a.company_guid == company.guid), None)
     status = o.invoice_statuses[inv.status_guid]
     pdf = FPDF(format="A4")
+    pdf.set_creation_date(last_changed(inv.audit))  # the same invoice, the same bytes
     pdf.set_title(_t(f"Lasku {inv.number or ''}"))
     pdf.set_author(_t(o.details.name))
     pdf.set_auto_page_break(auto=True, margin=20)

@@ -102,6 +102,7 @@ def test_replaying_a_bundle_gives_the_same_verdicts(
     capsys.readouterr()
     replay = replay_bundle(out)
     assert replay.same_verdicts and replay.differences == []
+    assert replay.first_divergent_step is None  # same seed, same world: every step's state identical
     assert main(["scenario", "replay", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["same_verdicts"] is True and doc["outcome"] == "passed"
