@@ -273,8 +273,15 @@ class FaultEngine:
             return len(self._rules) != before
 
     def clear(self) -> None:
+        """Remove every rule (ids go on counting: an old id never names a new rule)."""
         with self._lock:
             self._rules.clear()
+
+    def reset(self) -> None:
+        """A new world: no rules, and numbering starts again at 1 (same seed, same world)."""
+        with self._lock:
+            self._rules.clear()
+            self._ids = itertools.count(1)
 
     def rules(self) -> list[FaultRule]:
         with self._lock:

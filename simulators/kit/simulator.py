@@ -258,7 +258,7 @@ class Simulator:
             self.build_state(preset, seed)
             self.preset, self.seed = preset, seed
             if clear_faults:
-                self.faults.clear()
+                self.faults.reset()
             self.clear_journal()
 
     def export_state(self, *, redact: bool = False) -> dict[str, Any]:
