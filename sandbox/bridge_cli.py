@@ -46,7 +46,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,23 +53,23 @@ from rich.console import Console
 
 from bridge.app import Bridge, build_bridge
 from bridge.config import Config, ConfigError, load_config
+from sandbox import bridge_passes as passes
+from sandbox.bridge_errors import Session, error_lines
 from sandbox.bridge_maestro import MAESTRO_ACTIONS
-from sandbox.bridge_maventa import MAVENTA_ACTIONS, company_table
+from sandbox.bridge_maventa import company_table, run_maventa
 from sandbox.cli_support import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
-    EXIT_OK,
     EXIT_UNEXPECTED,
     UsageError,
+    VerbatimError,
     add_json_flag,
     exit_codes_epilog,
     one_line,
-    print_json,
 )
 from sandbox.local_fakes import (
     SERVICE_SECTIONS,
     LocalFakes,
-    is_local,
     missing_credential_hint,
     serve_command,
     stale_store_problem,
@@ -79,7 +78,6 @@ from sandbox.local_fakes import (
 
 if TYPE_CHECKING:
     from bridge.http import RetryPolicy
-    from bridge.transfer import PassReport
 
 __all__ = [
     "CONFIG_ENV",
@@ -99,10 +97,6 @@ DEFAULT_CONFIG_FILE = "bridge.toml"
 RETRY_POLICY: RetryPolicy | None = None
 #: How `bridge run` waits between passes (a seam for tests).
 SLEEP: Callable[[float], None] = time.sleep
-
-#: Severa's own words that stay as they are; the CLI adds the fix on the next line (as the help
-#: article does). The text of the fix is built per command (it names the status).
-SENT_FLAG_ERROR = "Status of invoices to be transferred can not be sent"
 
 _company_table = company_table  # the name the tests know
 
@@ -377,19 +371,6 @@ def command_name(args: argparse.Namespace) -> str:
     return f"bridge {args.bridge_command}"
 
 
-@dataclass
-class _Session:
-    """What one command knows about where it talks to (for its error messages)."""
-
-    args: argparse.Namespace
-    config: Config | None = None
-    fakes: LocalFakes = field(default_factory=LocalFakes)
-
-    def reset_command(self) -> str:
-        config = f" --config {self.args.config}" if self.args.config else ""
-        return f"severa-sandbox bridge{config} reset --yes"
-
-
 def cmd_bridge(args: argparse.Namespace) -> int:
     """Run one `bridge` action; every error ends as one line on stderr (see the exit codes)."""
     from bridge.errors import BridgeError
@@ -397,21 +378,21 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     name = command_name(args)
-    session = _Session(args)
+    session = Session(args)
     try:
         session.config = load_config(resolve_config_path(args.config))
         if args.bridge_command == "reset":
-            return _reset(session.config, args, out, session)
+            return passes.reset(session.config, args, out, session)
         with _bridge(session, err) as bridge:
             if args.bridge_command == "maventa":
-                return MAVENTA_ACTIONS[args.maventa_command](bridge, args, out, err)
+                return run_maventa(args.maventa_command, bridge, args, out, err)
             if args.bridge_command == "maestro":
                 return MAESTRO_ACTIONS[args.maestro_command](bridge, args, out, err)
             if args.bridge_command == "sync":
-                return _sync(bridge, args, out, err)
-            return _run(bridge, args, out, err)
-    except (ConfigError, BridgeError, UsageError) as exc:
-        for i, line in enumerate(_error_lines(exc, session)):
+                return passes.sync(bridge, args, out, err)
+            return passes.run(bridge, args, out, err, SLEEP)
+    except (ConfigError, BridgeError, UsageError, VerbatimError) as exc:
+        for i, line in enumerate(error_lines(exc, session)):
             err.print(f"severa-sandbox {name}: error: {line}" if i == 0 else line, markup=False)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -426,7 +407,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _bridge(session: _Session, err: Console) -> Iterator[Bridge]:
+def _bridge(session: Session, err: Console) -> Iterator[Bridge]:
     from sandbox.specs import find_finvoice_xsd
 
     args = session.args
@@ -478,227 +459,3 @@ def _maestro_missing(config: Config, fakes: LocalFakes) -> str:
         f"(API-avain), or set MAESTRO_API_KEY; against the sandbox, start the Maestro fake "
         f"({serve_command('Maestro', config.maestro.base_url)}) and its key is borrowed"
     )
-
-
-# ---------------------------------------------------------------------------------- errors
-def _error_lines(exc: BaseException, session: _Session) -> list[str]:
-    """The error as the user reads it: what happened, where (URL or file) and the next step."""
-    from bridge.errors import ServiceError, TransportFailure
-
-    text = one_line(str(exc))
-    config = session.config
-    if text == SENT_FLAG_ERROR:  # MV-14: Severa's words, then the fix (as the help article gives it)
-        return [text, _sent_flag_fix(session)]
-    failure = _in_chain(exc, TransportFailure)
-    if isinstance(failure, TransportFailure) and config is not None and failure.service in SERVICE_SECTIONS:
-        section = SERVICE_SECTIONS[failure.service][0]
-        base_url: str = getattr(config, section).base_url
-        if is_local(base_url):
-            step = (
-                f"start the {failure.service} fake ({serve_command(failure.service, base_url)}), or correct "
-                f"[{section}] base_url in {config.source or 'bridge.toml'}"
-            )
-        else:
-            step = f"check [{section}] base_url in {config.source or 'bridge.toml'} and the network, then try again"
-        return [f"{text}. Nothing answers at {base_url}: {step}"]
-    service_error = _in_chain(exc, ServiceError)
-    if isinstance(service_error, ServiceError) and service_error.is_auth and config is not None:
-        section = SERVICE_SECTIONS.get(service_error.service, ("", "", 0))[0]
-        if section and not _is_company_key_error(exc):
-            base_url = getattr(config, section).base_url
-            keys = {
-                "severa": "client_id and client_secret",
-                "maventa": "vendor_api_key",
-                "maestro": "api_key",
-            }
-            return [
-                f"{text}. {service_error.service} at {base_url} refused the credentials: check [{section}] "
-                f"{keys[section]} in {config.source or 'bridge.toml'} (or the environment)"
-            ]
-    return [text]
-
-
-def _is_company_key_error(exc: BaseException) -> bool:
-    """A Maventa refusal of a company's own key (the settings page's message already says what to do)."""
-    from bridge.connectors.maventa.integration import IntegrationError
-
-    return isinstance(exc, IntegrationError)
-
-
-def _in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _sent_flag_fix(session: _Session) -> str:
-    status = "the status to transfer"
-    unit = getattr(session.args, "unit", None)
-    config = session.config
-    if unit and config is not None and config.store.path != ":memory:":
-        from bridge.store import Store
-
-        try:
-            with Store(config.store.path) as store:
-                wanted = unit.strip().lower()
-                for c in store.companies.all():
-                    if (
-                        wanted in (c.name.lower(), c.business_unit_guid.lower())
-                        and c.settings.status_to_transfer
-                    ):
-                        status = f"the status to transfer '{c.settings.status_to_transfer.name}'"
-        except Exception:  # the fix line is a courtesy: never hide the error itself
-            pass
-    return (
-        f"Fix: in Severa, Asetukset > Laskutus > Laskun tilat, clear the Sent flag (Lähetetty) of {status} "
-        "and save; then activate again (or choose another status to transfer with "
-        "`bridge maventa settings --transfer-status`)."
-    )
-
-
-# ---------------------------------------------------------------------------------- sync / run
-def _pass_json(b: Bridge, report: PassReport, **extra: Any) -> dict[str, Any]:
-    from bridge.transfer import Counts
-    from bridge.transfer.report import COUNTERS
-
-    connectors: dict[str, Any] = {"maventa": None, "maestro": None}
-    for c in b.engine.connectors:
-        connectors[c.name] = asdict(report.by_connector.get(c.name, Counts()))
-    return {
-        **extra,
-        "connectors": connectors,
-        "totals": {name: getattr(report, name) for name in COUNTERS},
-        "problems": list(report.problems),
-    }
-
-
-def _pass_lines(b: Bridge, report: PassReport, active: bool) -> list[str]:
-    lines = []
-    for c in b.engine.connectors:
-        line = report.line(c.name)
-        if c.name == "maventa" and not active and line == "nothing to do":
-            line += " (no company has the synchronisation switched on: bridge maventa activate)"
-        lines.append(f"{c.title}: {line}")
-    if b.maestro is None:
-        lines.append("Maestro: not configured ([maestro] api_key)")
-    return lines
-
-
-def _sync(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int:
-    from bridge.errors import BridgeError
-
-    active = bool(b.store.companies.all(active=True))
-    if not active and b.maestro is None:
-        message = (
-            "No company has the synchronisation switched on and Maestro is not configured; nothing to do."
-        )
-        if args.json:
-            from bridge.transfer import PassReport
-
-            print_json(_pass_json(b, PassReport(), ran=False, message=message), out.file)
-        else:
-            out.print(message)
-        return EXIT_OK
-    report = b.engine.run_once()
-    if args.json:
-        print_json(_pass_json(b, report, ran=True), out.file)
-    else:
-        for line in _pass_lines(b, report, active):
-            out.print(line, markup=False)
-        for problem in report.problems:
-            err.print(f"warning: {one_line(problem)}", markup=False)
-    if report.problems:
-        raise BridgeError(
-            f"the pass reported {len(report.problems)} problem(s)"
-            + (' (see "problems" in the JSON)' if args.json else "; see the warnings above")
-            + ": what could not be done now is tried again by the next pass"
-        )
-    return EXIT_OK
-
-
-def _run(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int:
-    interval = b.config.sync.poll_interval if args.interval is None else args.interval
-    n = 0
-    try:
-        while True:
-            n += 1
-            active = bool(b.store.companies.all(active=True))
-            report = b.engine.run_once()
-            if args.json:
-                print_json(_pass_json(b, report, ran=True, **{"pass": n}), out.file, lines=True)
-            else:
-                for line in _pass_lines(b, report, active):
-                    out.print(f"pass {n}, {line}", markup=False)
-                for problem in report.problems:
-                    err.print(f"warning: {one_line(problem)}", markup=False)
-            if args.passes is not None and n >= args.passes:
-                return EXIT_OK
-            SLEEP(interval)
-    except KeyboardInterrupt:
-        if not args.json:
-            out.print(f"stopped after {n} pass(es).")
-        return EXIT_OK
-
-
-# ---------------------------------------------------------------------------------- reset
-def _reset(config: Config, args: argparse.Namespace, out: Console, session: _Session) -> int:
-    from bridge.store import Store
-
-    path = config.store.path
-    where = f"[store] path in {config.source}" if config.source else "the default [store] path"
-    if path == ":memory:":
-        return _reset_said(
-            args, out, path, False, f'The store is in memory ({where} = ":memory:"): nothing to delete.'
-        )
-    if not Path(path).exists():
-        return _reset_said(args, out, path, False, f"No store at {path} ({where}): nothing to delete.")
-    try:
-        with Store(path) as store:
-            counts = {
-                "companies": len(store.companies.all()),
-                "ledger_rows": sum(store.ledger.counts().values()),
-                "log_lines": len(store.log.entries(limit=None)),
-            }
-    except Exception as exc:
-        raise UsageError(
-            f"{path} ({where}) cannot be read as the bridge's store ({exc}); check the path, then delete the "
-            "file by hand if it is the store"
-        ) from exc
-    what = f"{counts['companies']} companies, {counts['ledger_rows']} ledger rows, {counts['log_lines']} log lines"
-    if not args.yes:
-        raise UsageError(
-            f"this deletes the store {path} ({what}): the Maventa registrations, keys and settings kept there "
-            f"are lost (nothing changes in Severa, Maventa or Maestro). Run `{session.reset_command()}` to "
-            "delete it"
-        )
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(path + suffix).unlink(missing_ok=True)
-    return _reset_said(
-        args,
-        out,
-        path,
-        True,
-        f"Deleted the store {path} ({what}). The next bridge command starts with an empty store: register "
-        "or connect the companies again.",
-        counts,
-    )
-
-
-def _reset_said(
-    args: argparse.Namespace,
-    out: Console,
-    path: str,
-    deleted: bool,
-    message: str,
-    counts: dict[str, int] | None = None,
-) -> int:
-    if args.json:
-        print_json({"store": path, "deleted": deleted, **(counts or {}), "message": message}, out.file)
-    else:
-        out.print(message, markup=False)
-    return EXIT_OK

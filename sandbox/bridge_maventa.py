@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sandbox.cli_support import UsageError, print_json
+from sandbox.cli_support import UsageError, VerbatimError, print_json
 
 if TYPE_CHECKING:
     from bridge.app import Bridge
     from bridge.store import LogEntry, SendingCompany, StatusRef
 
-__all__ = ["MAVENTA_ACTIONS", "company_json", "company_table", "log_json"]
+__all__ = ["MAVENTA_ACTIONS", "company_json", "company_table", "log_json", "run_maventa"]
 
 Action = Callable[["Bridge", argparse.Namespace, Console, Console], int]
 
@@ -304,3 +304,46 @@ MAVENTA_ACTIONS: dict[str, Action] = {
     "deactivate": _deactivate,
     "log": _log,
 }
+
+
+def run_maventa(action: str, b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Run a Maventa action; the settings page's refusals are said in the command line's words."""
+    from bridge.connectors.maventa.integration import SENT_FLAG_ERROR, IntegrationError
+
+    try:
+        return MAVENTA_ACTIONS[action](b, args, out, err)
+    except IntegrationError as exc:
+        text = str(exc)
+        unit = getattr(args, "unit", None) or "UNIT"
+        if text == SENT_FLAG_ERROR:  # MV-14: Severa's words stay; the help article's fix follows
+            then = "activate again" if action == "activate" else "save the settings again"
+            raise VerbatimError(text, sent_flag_fix(b, unit, then)) from exc
+        for button, command in _BUTTONS.items():  # the page's buttons are commands here
+            text = text.replace(button, command.format(unit=_quoted(unit)))
+        if text != str(exc):
+            raise IntegrationError(text) from exc
+        raise
+
+
+#: The settings page's words for its buttons, and the commands that are those buttons here.
+_BUTTONS = {
+    "Send the authentication request or press Refresh.": (
+        "Send the authentication request (bridge maventa auth-request); once the approver has signed, "
+        "refresh the state with `severa-sandbox bridge maventa status --unit {unit}` (the Refresh button, "
+        "Päivitä)."
+    ),
+}
+
+
+def sent_flag_fix(b: Bridge, unit: str, then: str = "activate again") -> str:
+    """MV-14's fix, as the help article gives it, naming the unit's status to transfer."""
+    status = "the status to transfer"
+    wanted = unit.strip().lower()
+    for c in b.store.companies.all():
+        if wanted in (c.name.lower(), c.business_unit_guid.lower()) and c.settings.status_to_transfer:
+            status = f"the status to transfer '{c.settings.status_to_transfer.name}'"
+    return (
+        f"Fix: in Severa, Asetukset > Laskutus > Laskun tilat, clear the Sent flag (Lähetetty) of {status} "
+        f"and save; then {then} (or choose another status to transfer with "
+        "`bridge maventa settings --transfer-status`)."
+    )

@@ -29,6 +29,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNEXPECTED",
     "UsageError",
+    "VerbatimError",
     "add_json_flag",
     "exit_codes_epilog",
     "one_line",
@@ -82,3 +83,13 @@ def print_json(data: Any, file: IO[str] | None = None, *, lines: bool = False) -
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+class VerbatimError(Exception):
+    """Another system's exact words, kept as they are (e.g. Severa's MV-14 refusal), and the fix,
+    printed on the next line (as the help article does)."""
+
+    def __init__(self, words: str, fix: str) -> None:
+        super().__init__(words)
+        self.words = words
+        self.fix = fix
