@@ -155,7 +155,10 @@ def build_bridge(
             for client in (severa, maventa, maestro):
                 if client is not None:
                     client.close()
-            raise ConfigError(f"[store] path {config.store.path!r}: cannot open the store: {exc}") from exc
+            raise ConfigError(
+                f"[store] path {config.store.path!r} in {file}: cannot open the store ({exc}); check that its "
+                "folder exists and is writable, or give another [store] path"
+            ) from exc
     integration = MaventaIntegration(severa, maventa, store)
     notifier = Notifier(config.smtp)
     maventa_connector = MaventaConnector(integration, xsd_path=xsd_path, now=clock)

@@ -24,6 +24,9 @@ Options: ``--sim-mode`` (or the ini option ``sim_mode``, or ``$SEVERA_SANDBOX_SI
 clients over real HTTP), ``all`` or a comma list (the tests that use a fake run once per mode);
 ``external`` is for this project's contract tests (the fakes' fixtures skip). Marker:
 ``@pytest.mark.sim_seed(N)`` sets the seed of the demo data.
+
+Not here yet: a fixture that runs a YAML scenario (SPEC §5). It waits for the scenario engine
+(``scenarios/engine``, issue "scenarios"); ``sandbox_world`` is the world it will run in.
 """
 
 from __future__ import annotations

@@ -243,3 +243,14 @@ def test_specs_where_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"path", "found"}
     assert code == (0 if data["found"] else 1)
+
+
+def test_a_store_that_cannot_be_opened_names_the_path_and_what_to_do(sandbox: Sandbox) -> None:
+    blocker = sandbox.tmp / "not-a-folder"
+    blocker.write_text("a file where the store's folder should be", encoding="utf-8")
+    config = sandbox.write_config("blocked.toml", store="not-a-folder/bridge.sqlite3")
+    message = one_error_line(sandbox.run("maventa", "status", config=config), "maventa status")
+    assert message.startswith(
+        f"[store] path '{blocker / 'bridge.sqlite3'}' in {config}: cannot open the store ("
+    )
+    assert message.endswith("check that its folder exists and is writable, or give another [store] path")

@@ -114,7 +114,10 @@ def test_sim_mode_all_runs_each_test_once_per_transport_and_a_typo_stops_the_ses
     result.stdout.fnmatch_lines(["*test_token?inprocess? PASSED*", "*test_token?server? PASSED*"])
     bad = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--sim-mode=sever")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
-    assert "--sim-mode 'sever': unknown mode(s) sever; choose from inprocess, server, external" in bad.stderr.str()
+    assert (
+        "--sim-mode 'sever': unknown mode(s) sever; choose from inprocess, server, external"
+        in bad.stderr.str()
+    )
 
 
 def test_mailbox_and_the_bridge_wired_to_the_fakes(pytester: pytest.Pytester) -> None:
