@@ -46,6 +46,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ from rich.console import Console
 
 from bridge.app import Bridge, build_bridge
 from bridge.config import Config, ConfigError, load_config
+from sandbox import bridge_maestro, bridge_maventa
 from sandbox import bridge_passes as passes
 from sandbox.bridge_errors import Session, error_lines
 from sandbox.bridge_maestro import MAESTRO_ACTIONS
@@ -78,6 +80,7 @@ from sandbox.local_fakes import (
 
 if TYPE_CHECKING:
     from bridge.http import RetryPolicy
+    from bridge.store import Store
 
 __all__ = [
     "CONFIG_ENV",
@@ -383,6 +386,8 @@ def cmd_bridge(args: argparse.Namespace) -> int:
         session.config = load_config(resolve_config_path(args.config))
         if args.bridge_command == "reset":
             return passes.reset(session.config, args, out, session)
+        if _local_only(args):  # the transfer log is the store's: no service, no credentials needed
+            return _local_log(session.config, args, out, err)
         with _bridge(session, err) as bridge:
             if args.bridge_command == "maventa":
                 return run_maventa(args.maventa_command, bridge, args, out, err)
@@ -433,19 +438,45 @@ def _bridge(session: Session, err: Console) -> Iterator[Bridge]:
         xsd_path=find_finvoice_xsd(),
     )
     try:
-        local_only = (
-            args.bridge_command in ("maventa", "maestro")
-            and getattr(args, f"{args.bridge_command}_command") == "log"
-        )
-        if not local_only:
-            stale = stale_store_problem(config, bridge.store, session.fakes, session.reset_command())
-            if stale:
-                raise UsageError(stale)
-        if args.bridge_command == "maestro" and not local_only and bridge.maestro is None:
+        stale = stale_store_problem(config, bridge.store, session.fakes, session.reset_command())
+        if stale:
+            raise UsageError(stale)
+        if args.bridge_command == "maestro" and bridge.maestro is None:
             raise ConfigError(_maestro_missing(config, session.fakes))
         yield bridge
     finally:
         bridge.close()
+
+
+def _local_only(args: argparse.Namespace) -> bool:
+    return (
+        args.bridge_command in ("maventa", "maestro")
+        and getattr(args, f"{args.bridge_command}_command") == "log"
+    )
+
+
+@dataclass
+class _StoreOnly:
+    store: Store
+
+
+def _local_log(config: Config, args: argparse.Namespace, out: Console, err: Console) -> int:
+    from bridge.store import Store
+
+    show_log = bridge_maventa.show_log if args.bridge_command == "maventa" else bridge_maestro.show_log
+    path = config.store.path
+    if path != ":memory:" and not Path(path).exists():
+        raise UsageError(
+            f"no store at {path} ([store] path{' in ' + config.source if config.source else ''}): the bridge "
+            "has not run here yet, so there is no transfer log; run a bridge command first, or give the "
+            "--config of the bridge whose log you want"
+        )
+    try:
+        store = Store(path)
+    except Exception as exc:
+        raise ConfigError(f"[store] path {path!r}: cannot open the store ({exc})") from exc
+    with store:
+        return show_log(_StoreOnly(store), args, out, err)
 
 
 def _maestro_missing(config: Config, fakes: LocalFakes) -> str:

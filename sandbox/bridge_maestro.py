@@ -32,7 +32,7 @@ from bridge.connectors.maestro.customers import CONNECTOR, KIND, WATERMARK, Cust
 from bridge.errors import MaestroError
 from bridge.severa.model import CustomerCard, RowKind, StatusInfo
 from bridge.severa.source import SeveraSource
-from sandbox.bridge_maventa import log_json, print_log_lines
+from sandbox.bridge_maventa import StoreHolder, log_json, print_log_lines
 from sandbox.cli_support import EXIT_FOUND, EXIT_OK, UsageError, print_json
 
 if TYPE_CHECKING:
@@ -368,7 +368,7 @@ def _plain_table(out: Console, headers: tuple[str, ...] | None, rows: list[tuple
 
 
 # ---------------------------------------------------------------------------------- log
-def _log(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int:
+def show_log(b: StoreHolder, args: argparse.Namespace, out: Console, err: Console) -> int:
     from bridge.store import LogLevel
 
     lines = b.store.log.entries(
@@ -391,5 +391,5 @@ MAESTRO_ACTIONS: dict[str, Action] = {
     "settings": _settings,
     "sync-customers": _sync_customers,
     "audit-codes": _audit_codes,
-    "log": _log,
+    "log": show_log,
 }

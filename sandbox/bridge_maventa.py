@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -22,11 +22,18 @@ from sandbox.cli_support import UsageError, VerbatimError, print_json
 
 if TYPE_CHECKING:
     from bridge.app import Bridge
-    from bridge.store import LogEntry, SendingCompany, StatusRef
+    from bridge.store import LogEntry, SendingCompany, StatusRef, Store
 
 __all__ = ["MAVENTA_ACTIONS", "company_json", "company_table", "log_json", "run_maventa"]
 
 Action = Callable[["Bridge", argparse.Namespace, Console, Console], int]
+
+
+class StoreHolder(Protocol):
+    """What the transfer log needs: the store only (a ``Bridge`` is one; so is the store alone)."""
+
+    @property
+    def store(self) -> Store: ...
 
 
 # ---------------------------------------------------------------------------------- shapes
@@ -246,7 +253,7 @@ def _deactivate(b: Bridge, args: argparse.Namespace, out: Console, err: Console)
     return _said(args, out, f"{company.name}: synchronisation switched off.", company)
 
 
-def _log(b: Bridge, args: argparse.Namespace, out: Console, err: Console) -> int:
+def show_log(b: StoreHolder, args: argparse.Namespace, out: Console, err: Console) -> int:
     from bridge.store import LogLevel
 
     names = {str(c.id): c.name for c in b.store.companies.all()}
@@ -285,13 +292,18 @@ def print_log_lines(out: Console, lines: list[tuple[LogEntry, str]]) -> None:
         )
 
 
-def _stored_company_id(b: Bridge, unit: str) -> int:
-    """The unit's company from the store (the log is local: no Severa call when it is known)."""
+def _stored_company_id(b: StoreHolder, unit: str) -> int:
+    """The unit's company from the store (the log is local: no service is asked)."""
     wanted = unit.strip().lower()
-    for c in b.store.companies.all():
+    companies = b.store.companies.all()
+    for c in companies:
         if wanted in (c.name.lower(), c.business_unit_guid.lower()):
             return c.id
-    return b.integration.company(unit).id
+    known = ", ".join(sorted(c.name for c in companies)) or "none yet"
+    raise UsageError(
+        f"--unit: no company {unit!r} in the store {b.store.path} (it knows: {known}); the log holds only "
+        "what this store's bridge did"
+    )
 
 
 MAVENTA_ACTIONS: dict[str, Action] = {
@@ -302,7 +314,7 @@ MAVENTA_ACTIONS: dict[str, Action] = {
     "settings": _settings,
     "activate": _activate,
     "deactivate": _deactivate,
-    "log": _log,
+    "log": show_log,
 }
 
 

@@ -229,12 +229,12 @@ def test_an_unexpected_error_is_one_line_and_exit_3(
     def boom(*args: object) -> int:
         raise RuntimeError("something nobody planned for")
 
-    monkeypatch.setitem(bridge_cli.MAESTRO_ACTIONS, "log", boom)
-    r = sandbox.run("maestro", "log")
+    monkeypatch.setitem(bridge_cli.MAESTRO_ACTIONS, "preflight", boom)
+    r = sandbox.run("maestro", "preflight")
     assert r.code == 3
-    assert r.err.strip() == (
-        "severa-sandbox bridge maestro log: unexpected error: RuntimeError: something nobody planned for "
-        "(a bug: please report it with the command and this output)"
+    assert r.err.strip().splitlines()[-1] == (
+        "severa-sandbox bridge maestro preflight: unexpected error: RuntimeError: something nobody planned "
+        "for (a bug: please report it with the command and this output)"
     )
 
 
@@ -254,3 +254,32 @@ def test_a_store_that_cannot_be_opened_names_the_path_and_what_to_do(sandbox: Sa
         f"[store] path '{blocker / 'bridge.sqlite3'}' in {config}: cannot open the store ("
     )
     assert message.endswith("check that its folder exists and is writable, or give another [store] path")
+
+
+def test_the_transfer_log_is_read_from_the_store_without_any_service(sandbox: Sandbox) -> None:
+    """The log is the store's: it reads with the fakes stopped and no credentials at all."""
+    ok(sandbox.run("maventa", "register", "--unit", UNIT, "--registrant", registrant(sandbox)))
+    url = dead_url()
+    offline = sandbox.tmp / "offline.toml"
+    offline.write_text(
+        f'[severa]\nbase_url = "{url}/rest-api"\n[maventa]\nbase_url = "{url}"\n[maestro]\nbase_url = "{url}"\n'
+        '[store]\npath = "bridge.sqlite3"\n',
+        encoding="utf-8",
+    )
+    log = ok(sandbox.run("maventa", "log", "--unit", UNIT, "--json", config=offline)).json()["entries"]
+    assert [e["company"] for e in log] == [UNIT] and "registered to Maventa" in log[0]["message"]
+    assert ok(sandbox.run("maestro", "log", "--json", config=offline)).json() == {"entries": []}
+    unknown = one_error_line(
+        sandbox.run("maventa", "log", "--unit", "Nobody Oy", config=offline), "maventa log"
+    )
+    assert unknown == (
+        f"--unit: no company 'Nobody Oy' in the store {sandbox.tmp / 'bridge.sqlite3'} (it knows: {UNIT}); "
+        "the log holds only what this store's bridge did"
+    )
+    elsewhere = sandbox.tmp / "elsewhere.toml"
+    elsewhere.write_text('[store]\npath = "never-used.sqlite3"\n', encoding="utf-8")
+    none = one_error_line(sandbox.run("maestro", "log", config=elsewhere), "maestro log")
+    assert none.startswith(
+        f"no store at {sandbox.tmp / 'never-used.sqlite3'} ([store] path in {elsewhere}): "
+    )
+    assert not (sandbox.tmp / "never-used.sqlite3").exists()  # reading a log creates no store
