@@ -18,12 +18,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # --sim-mode comes from the severa-sandbox plugin (sandbox/pytest_plugin.py, so other projects
+    # have it too); this project's default, "all", is the ini option sim_mode in pyproject.toml
     group = parser.getgroup("severa-sandbox")
-    group.addoption(
-        "--sim-mode",
-        default=os.environ.get("SEVERA_SANDBOX_SIM_MODE", "all"),
-        help="contract-test transport: inprocess, server, external, a comma list, or 'all' (inprocess+server)",
-    )
     group.addoption(
         "--specs-dir",
         default=None,

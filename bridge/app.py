@@ -33,7 +33,7 @@ from bridge.severa import SeveraClient
 from bridge.store import Store
 from bridge.transfer import Connector, TransferEngine
 
-__all__ = ["Bridge", "build_bridge"]
+__all__ = ["Bridge", "build_bridge", "maestro_root"]
 
 
 @dataclass
@@ -84,6 +84,17 @@ class Bridge:
         self.close()
 
 
+def maestro_root(base_url: str) -> str:
+    """The Maestro server root the client wants (its paths start ``/api/v1``) from ``[maestro]
+    base_url``, which may be the root or the API root ``.../api`` (the default, and what
+    ``severa-sandbox serve maestro`` prints as its API)."""
+    url = base_url.rstrip("/")
+    for suffix in ("/api/v1", "/api"):
+        if url.endswith(suffix):
+            return url[: -len(suffix)]
+    return url
+
+
 def build_bridge(
     config: Config,
     *,
@@ -101,17 +112,21 @@ def build_bridge(
     ``xsd_path``: the Finvoice XSD every invoice is validated against before it is sent (None: no
     XSD validation; the CLI passes the official one when it finds it)."""
     transports = dict(transports or {})
-    where = f" in {config.source}" if config.source else ""
+    file = config.source or "bridge.toml (no configuration file was given: --config FILE)"
     sev, mav, mae = config.severa, config.maventa, config.maestro
     if not sev.client_id:
-        raise ConfigError(f"[severa] client_id is not set{where}")
+        raise ConfigError(
+            f'[severa] client_id is not set in {file}: give client_id = "..." in [severa], the API client '
+            "of Severa (Asetukset > Integraatiot > REST API)"
+        )
     if not sev.client_secret:
         raise ConfigError(
-            f'[severa] client_secret is not set{where}: give client_secret_env = "VAR" or set SEVERA_CLIENT_SECRET'
+            f'[severa] client_secret is not set in {file}: give client_secret_env = "VAR" in [severa] '
+            "or set SEVERA_CLIENT_SECRET"
         )
     if not mav.vendor_api_key:
         raise ConfigError(
-            f'[maventa] vendor_api_key is not set{where}: give vendor_api_key_env = "VAR" '
+            f'[maventa] vendor_api_key is not set in {file}: give vendor_api_key_env = "VAR" in [maventa] '
             "or set MAVENTA_VENDOR_API_KEY"
         )
     seams: dict[str, Any] = {"policy": policy}
@@ -129,7 +144,9 @@ def build_bridge(
     maventa = MaventaClient(transports.get("maventa") or mav.base_url, mav.vendor_api_key.reveal(), **seams)
     maestro = None
     if mae.api_key:
-        maestro = MaestroClient(transports.get("maestro") or mae.base_url, mae.api_key.reveal(), **seams)
+        maestro = MaestroClient(
+            transports.get("maestro") or maestro_root(mae.base_url), mae.api_key.reveal(), **seams
+        )
     clock = now or (lambda: datetime.now(UTC))
     if store is None:
         try:
@@ -138,7 +155,10 @@ def build_bridge(
             for client in (severa, maventa, maestro):
                 if client is not None:
                     client.close()
-            raise ConfigError(f"[store] path {config.store.path!r}: cannot open the store: {exc}") from exc
+            raise ConfigError(
+                f"[store] path {config.store.path!r} in {file}: cannot open the store ({exc}); check that its "
+                "folder exists and is writable, or give another [store] path"
+            ) from exc
     integration = MaventaIntegration(severa, maventa, store)
     notifier = Notifier(config.smtp)
     maventa_connector = MaventaConnector(integration, xsd_path=xsd_path, now=clock)

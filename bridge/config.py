@@ -13,8 +13,8 @@ A complete file, every key optional (the defaults point at the local sandbox)::
     vendor_api_key_env = "MY_VENDOR_KEY"
 
     [maestro]
-    base_url = "http://127.0.0.1:8703/api"
-    api_key_env = "MY_MAESTRO_KEY"
+    base_url = "http://127.0.0.1:8703/api"         # the API root (or the server root: both work)
+    api_key_env = "MY_MAESTRO_KEY"                # the Maestro company's API key (API-avain)
 
     [smtp]                                        # sending-error notifications (MV-9, "ilmoitusosoite")
     host = "127.0.0.1"

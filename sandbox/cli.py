@@ -3,9 +3,11 @@
     severa-sandbox serve severa|maventa|maestro|mailbox [--port N] [--host H] [--seed S] [--preset P] [--no-rate-limit]
     severa-sandbox demo
     severa-sandbox specs fetch|where
-    severa-sandbox bridge [--config FILE] maventa ...|sync|run   (see sandbox.bridge_cli)
+    severa-sandbox bridge [--config FILE] maventa ...|maestro ...|sync|run|reset   (see sandbox.bridge_cli)
 
-Errors end with one clear line on stderr and a non-zero exit, never a stack trace.
+Errors end with one clear line on stderr and a non-zero exit, never a stack trace. Commands
+that print data take ``--json``. Exit codes (``sandbox.cli_support``): 0 done, 1 something
+found or failed by design, 2 usage or environment error, 3 an unexpected error (a bug).
 """
 
 from __future__ import annotations
@@ -17,6 +19,16 @@ from typing import Any
 
 from rich.console import Console
 
+from sandbox.cli_support import (
+    EXIT_ERROR,
+    EXIT_FOUND,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    add_json_flag,
+    exit_codes_epilog,
+    print_json,
+)
 from sandbox.services import SERVICES
 from simulators.kit import ControlError
 from simulators.kit.hosts import is_loopback
@@ -43,10 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="severa-sandbox",
         description="A test world for the Severa -> Maventa/AutoInvoice and Severa -> Maestro integrations.",
+        epilog=exit_codes_epilog("e.g. a preflight with problems, codes that would fall back to A/0")
+        + "\n\nCommands that print data take --json. More: severa-sandbox COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="serve one simulated service over HTTP until Ctrl-C")
+    serve = sub.add_parser(
+        "serve",
+        help="serve one simulated service over HTTP until Ctrl-C",
+        description="Serve one simulated service over HTTP until Ctrl-C (prints its URLs first).",
+        epilog=exit_codes_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("service", choices=sorted(SERVICES), help="which service to simulate")
     serve.add_argument(
         "--port",
@@ -73,14 +94,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-rate-limit", action="store_true", help="Severa: switch off the 10 requests/s limit"
     )
     serve.add_argument("--smtp-port", type=_port, default=8025, help="mailbox: its SMTP port (default 8025)")
+    add_json_flag(serve)
 
     sub.add_parser("demo", help="a narrated walk-through in-process, then exit 0")
 
     specs = sub.add_parser("specs", help="the vendor documents used for strict validation")
     specs_sub = specs.add_subparsers(dest="specs_command", required=True, metavar="ACTION")
-    fetch = specs_sub.add_parser("fetch", help="download the official Finvoice 3.0 XSD into the user cache")
+    fetch = specs_sub.add_parser(
+        "fetch",
+        help="download the official Finvoice 3.0 XSD into the user cache",
+        epilog=exit_codes_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     fetch.add_argument("--cache-dir", default=None, help="where to keep it (default: the user cache)")
-    specs_sub.add_parser("where", help="print where the Finvoice XSD is found, if anywhere")
+    add_json_flag(fetch)
+    where = specs_sub.add_parser(
+        "where",
+        help="print where the Finvoice XSD is found, if anywhere",
+        epilog=exit_codes_epilog("no Finvoice XSD found: validation is structural only"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_json_flag(where)
 
     from sandbox import bridge_cli, scenario_cli
 
@@ -113,7 +147,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server = ThreadedServer(sim.app, host=args.host, port=port, stopping=sim.stopping)
     except OSError as exc:
-        raise CliError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from exc
+        raise CliError(
+            f"cannot listen on {args.host}:{port}: {exc.strerror or exc}; stop what uses the port (another "
+            "fake?) or give another --port (0 = any free port), and point the bridge's base_url at it"
+        ) from exc
     smtp: int | None = None
     start_smtp = getattr(sim, "start_smtp", None)
     if callable(start_smtp):
@@ -121,24 +158,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
             smtp = start_smtp()
         except OSError as exc:
             raise CliError(
-                f"cannot listen for SMTP on {args.host}:{args.smtp_port}: {exc.strerror or exc}"
+                f"cannot listen for SMTP on {args.host}:{args.smtp_port}: {exc.strerror or exc}; give another "
+                "--smtp-port and the same [smtp] port in the bridge's configuration"
             ) from exc
     if not is_loopback(args.host):
         err.print(f"[yellow]warning:[/] serving on {args.host}: other machines can reach this fake")
-    # soft_wrap: a URL is never broken over two lines, whatever the terminal (or pipe) width
-    out.print(f"[bold]{entry.summary}[/] simulator ({sim.preset} preset, seed {sim.seed})", soft_wrap=True)
-    out.print(f"  API:           {server.url}{entry.base_path}", soft_wrap=True)
-    if smtp is not None:
-        out.print(f"  SMTP:          {args.host}:{smtp}", soft_wrap=True)
-    out.print(
-        f"  control plane: {server.url}/_sim  (credentials: {server.url}/_sim/credentials)", soft_wrap=True
-    )
-    out.print("Ctrl-C to stop.")
+    if args.json:  # one line a script can read, printed once the port is bound
+        print_json(
+            {
+                "service": args.service,
+                "summary": entry.summary,
+                "preset": sim.preset,
+                "seed": sim.seed,
+                "api": f"{server.url}{entry.base_path}",
+                "control_plane": f"{server.url}/_sim",
+                "credentials": f"{server.url}/_sim/credentials",
+                "smtp": f"{args.host}:{smtp}" if smtp is not None else None,
+            },
+            lines=True,
+        )
+    else:
+        # soft_wrap: a URL is never broken over two lines, whatever the terminal (or pipe) width
+        out.print(
+            f"[bold]{entry.summary}[/] simulator ({sim.preset} preset, seed {sim.seed})", soft_wrap=True
+        )
+        out.print(f"  API:           {server.url}{entry.base_path}", soft_wrap=True)
+        if smtp is not None:
+            out.print(f"  SMTP:          {args.host}:{smtp}", soft_wrap=True)
+        out.print(
+            f"  control plane: {server.url}/_sim  (credentials: {server.url}/_sim/credentials)",
+            soft_wrap=True,
+        )
+        out.print("Ctrl-C to stop.")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        out.print("stopped.")
-    return 0
+        if not args.json:
+            out.print("stopped.")
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -157,14 +214,20 @@ def cmd_specs(args: argparse.Namespace) -> int:
             path = specs.fetch_finvoice_xsd(Path(args.cache_dir) if args.cache_dir else None)
         except specs.SpecFetchError as exc:
             raise CliError(str(exc)) from exc
-        out.print(f"Finvoice 3.0 XSD verified and stored at {path}")
-        return 0
+        if args.json:
+            print_json({"path": str(path), "verified": True})
+        else:
+            out.print(f"Finvoice 3.0 XSD verified and stored at {path}")
+        return EXIT_OK
     found = specs.find_finvoice_xsd()
+    if args.json:
+        print_json({"path": str(found) if found else None, "found": found is not None})
+        return EXIT_OK if found else EXIT_FOUND
     if found is None:
         out.print("No Finvoice XSD found: validation is structural only. Run: severa-sandbox specs fetch")
-        return 1
+        return EXIT_FOUND
     out.print(str(found))
-    return 0
+    return EXIT_OK
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
@@ -194,13 +257,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CliError as exc:
-        err.print(f"severa-sandbox {args.command}: error: {exc}")
-        return 2
+        err.print(f"severa-sandbox {args.command}: error: {exc}", markup=False)
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: one clear line, no stack trace
-        err.print(f"severa-sandbox {args.command}: unexpected error: {type(exc).__name__}: {exc}")
-        return 1
+        err.print(
+            f"severa-sandbox {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+            "(a bug: please report it with the command and this output)",
+            markup=False,
+        )
+        return EXIT_UNEXPECTED
 
 
 if __name__ == "__main__":

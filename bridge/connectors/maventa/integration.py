@@ -171,7 +171,8 @@ class MaventaIntegration:
         if company.registration_state in {RegistrationState.REGISTERED, RegistrationState.CONNECTED}:
             raise IntegrationError(
                 f"{company.name} is already registered to Maventa (company UUID "
-                f"{company.maventa_company_uuid})"
+                f"{company.maventa_company_uuid}): go on with the authentication request and the settings, "
+                "or connect another Maventa account with its user API key and company UUID"
             )
         person = self._user(registrant)
         email = person.get("email")
@@ -248,11 +249,23 @@ class MaventaIntegration:
             users = list(self.severa.iter_users(email=registrant))
             if users:
                 return users[0]
-            raise IntegrationError(f"No Severa user with the e-mail {registrant}")
+            raise IntegrationError(f"No Severa user with the e-mail {registrant}; {self._users_hint()}")
         try:
             return self.severa.get_user(registrant)
         except ServiceError as exc:
-            raise IntegrationError(f"No Severa user {registrant}: {exc}") from exc
+            raise IntegrationError(
+                f"No Severa user {registrant} ({exc.message}); {self._users_hint()}"
+            ) from exc
+
+    def _users_hint(self, shown: int = 8) -> str:
+        """The people who could register (active Severa users with an e-mail), for a refusal."""
+        emails = sorted(
+            str(u["email"]) for u in self.severa.iter_users() if u.get("email") and u.get("isActive", True)
+        )
+        if not emails:
+            return "no active Severa user has an e-mail address (Käyttäjät): add one first"
+        more = f" and {len(emails) - shown} more" if len(emails) > shown else ""
+        return f"choose a user with an e-mail address: {', '.join(emails[:shown])}{more}"
 
     # ------------------------------------------------------------------ existing account (MV-4)
     def prefill(self, unit: str) -> dict[str, str | None]:
@@ -346,6 +359,12 @@ class MaventaIntegration:
         try:
             status = self.client_for(company).authorization_status()
         except MaventaError as exc:
+            if exc.is_auth:
+                raise IntegrationError(
+                    f"Maventa refused the stored user API key and company UUID of {company.name} "
+                    f"({exc.message}): connect the company again with the key and UUID from its own Maventa "
+                    "account"
+                ) from exc
             raise IntegrationError(f"Maventa refused the status query: {exc.message}") from exc
         auth, state = _auth_states(status)
         return self.store.companies.set_authorization(company.id, auth_state=auth, company_state=state)
