@@ -17,22 +17,26 @@ fresh world from the ``demo`` preset; ``pytest --fixtures`` shows each one's doc
 * ``journal``: assertions on a fake's journal whose failures show the closest requests (method,
   path, query, status and a JSON body diff);
 * ``sim_factory``, ``sim_server``, ``sim_transport``: build a fake with options, serve one, and
-  the transport of this test.
+  the transport of this test;
+* ``run_scenario``: runs a YAML scenario file of your repository (the format of
+  ``scenarios/REFERENCE.md``) in a fresh world, fails the test with the failing step, the diff and
+  the timeline when it does not pass, and returns the result (``.timeline``, ``.verdicts``).
+
+Ini option ``sandbox_scenarios`` (paths, relative to the ini file): every ``*.yaml`` scenario
+file under them is collected as a test of its own, as this project's catalogue is.
 
 Options: ``--sim-mode`` (or the ini option ``sim_mode``, or ``$SEVERA_SANDBOX_SIM_MODE``):
 ``inprocess`` (default: no sockets), ``server`` (every fake on a threaded server on a free port,
 clients over real HTTP), ``all`` or a comma list (the tests that use a fake run once per mode);
 ``external`` is for this project's contract tests (the fakes' fixtures skip). Marker:
 ``@pytest.mark.sim_seed(N)`` sets the seed of the demo data.
-
-Not here yet: a fixture that runs a YAML scenario (SPEC §5). It waits for the scenario engine
-(``scenarios/engine``, issue "scenarios"); ``sandbox_world`` is the world it will run in.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -42,6 +46,7 @@ from sandbox.journal_assertions import JournalAssertions
 from sandbox.services import SERVICES
 
 if TYPE_CHECKING:
+    from scenarios.engine import RunResult
     from scenarios.world import World
     from simulators.kit import Simulator, ThreadedServer
     from simulators.mailbox import MailboxSimulator
@@ -63,6 +68,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"also the ini option sim_mode or ${ENV}",
     )
     parser.addini("sim_mode", "default of --sim-mode (severa-sandbox)", default="inprocess")
+    parser.addini(
+        "sandbox_scenarios",
+        "folders (or files) of severa-sandbox YAML scenarios to collect as tests",
+        type="paths",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,6 +81,19 @@ def pytest_configure(config: pytest.Config) -> None:
     raw = config.option.sim_mode or os.environ.get(ENV) or str(config.getini("sim_mode") or "inprocess")
     _modes(raw)  # a typo stops the session at once, with the choices
     config.option.sim_mode = raw  # resolved: what `config.getoption("--sim-mode")` reads everywhere
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    roots = [Path(p) for p in parent.config.getini("sandbox_scenarios")]
+    if not any(file_path == root or root in file_path.parents for root in roots):
+        return None
+    from scenarios.pytest_catalogue import CATALOGUE, ScenarioFile
+
+    if file_path.parent == CATALOGUE:  # collected already when this project's catalogue is loaded
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
 
 
 def _modes(raw: str) -> list[str]:
@@ -277,6 +301,42 @@ def bridge(sandbox_world: World) -> Any:
     (``run_once()`` is one ``bridge sync --once``), ``bridge.maestro`` / ``bridge.maestro_connector``
     (``check(...)`` is the preflight), ``bridge.store`` (ledger, transfer log)."""
     return sandbox_world.bridge
+
+
+@pytest.fixture
+def run_scenario(request: pytest.FixtureRequest, sim_transport: str) -> Callable[..., RunResult]:
+    """Runs a YAML scenario file of your repository end to end: ``result =
+    run_scenario("scenarios/activation-refused.yaml")``. The path is taken relative to the test
+    file, then to the rootdir. Each run gets a fresh world (the scenario's ``given``) over this
+    test's transport (``--sim-mode``). A file with mistakes, or a scenario that does not pass,
+    fails the test with the mistakes (``file:line:column``), the failing step, the expectation's
+    diff and the timeline around it; ``expect_pass=False`` returns the result instead."""
+    from scenarios.engine import run_scenario as run
+    from scenarios.loader import ScenarioError
+    from scenarios.model import parse_scenario
+    from scenarios.render import failure_text
+
+    def runner(path: str | Path, *, transport: str | None = None, expect_pass: bool = True) -> RunResult:
+        given = Path(path)
+        candidates = (
+            [given] if given.is_absolute() else [request.path.parent / given, request.config.rootpath / given]
+        )
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            pytest.fail(
+                f"run_scenario: no scenario file {str(path)!r} (looked at {', '.join(map(str, candidates))})",
+                pytrace=False,
+            )
+        try:
+            scenario = parse_scenario(found)
+        except ScenarioError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        result = run(scenario, transport or sim_transport)  # type: ignore[arg-type]
+        if expect_pass and not result.passed:
+            pytest.fail(failure_text(result), pytrace=False)
+        return result
+
+    return runner
 
 
 @pytest.fixture

@@ -61,6 +61,34 @@ class TransferLog:
             row = conn.execute("SELECT * FROM transfer_log WHERE id = ?", (new_id,)).fetchone()
         return _log_entry(row)
 
+    def add_unless_repeated(
+        self,
+        message: str,
+        *,
+        level: LogLevel,
+        connector: str | None,
+        account: str | None,
+        invoice_guid: str | None = None,
+        invoice_number: str | None = None,
+    ) -> LogEntry | None:
+        """Add the line unless the newest line of the same connector, account and invoice says
+        the same (a step that fails on every pass is logged once, not once per pass); None when
+        it was a repeat."""
+        guid = normalize_guid(invoice_guid) if invoice_guid else None
+        at = self._db.now()
+        with self._db.write() as conn:
+            last = conn.execute(
+                """SELECT level, message FROM transfer_log
+                   WHERE connector IS ? AND account IS ? AND invoice_guid IS ?
+                   ORDER BY id DESC LIMIT 1""",
+                (connector, account, guid),
+            ).fetchone()
+            if last is not None and last["message"] == message and last["level"] == LogLevel(level).value:
+                return None
+            new_id = insert_log(conn, at, connector, account, level, message, guid, invoice_number)
+            row = conn.execute("SELECT * FROM transfer_log WHERE id = ?", (new_id,)).fetchone()
+        return _log_entry(row)
+
     def entries(
         self,
         *,

@@ -66,6 +66,18 @@ SEND_LEASE = timedelta(seconds=90)
 Problems = (ServiceError, TransportFailure)
 
 
+# What the next pass will retry, by where the invoice's ledger row is (None: not taken yet).
+_PENDING_STEP: dict[S | None, str] = {
+    None: "reading it from Severa",
+    S.PREPARED: "sending it to {target}",
+    S.SENDING: "asking {target} whether it arrived (and sending it if not)",
+    S.SENT: "setting its status after transfer in Severa",
+    S.STATUS_PATCHED: "following its delivery in {target}",
+    S.FAILED: "setting its status after error in Severa",
+    S.ERROR_PATCHED: "mailing the error notification",
+}
+
+
 class TransferEngine:
     """Runs passes of every connector over one Severa organisation and one store."""
 
@@ -145,7 +157,7 @@ class TransferEngine:
                 except TransitionConflict as exc:  # another worker has it: its business now
                     log.debug("%s", exc)
                 except Problems as exc:
-                    self._deferred(connector, account, None, invoice.label, str(exc), report)
+                    self._deferred(connector, account, None, invoice.label, str(exc), report, invoice)
 
     def _take(
         self, connector: Connector, account: Account, invoice: SeveraInvoice, report: PassReport
@@ -249,9 +261,31 @@ class TransferEngine:
         label: str,
         message: str,
         report: PassReport,
+        invoice: SeveraInvoice | None = None,
     ) -> None:
+        """A step that cannot be done now (a service unreachable, an answer that cannot be read):
+        nothing is lost, the next pass tries again. Reported, and written to the transfer log
+        (siirtoloki) as a WARNING once per distinct problem, naming the step by where the ledger
+        row is now (so the same trouble on every pass reads the same and is not repeated)."""
         report.add(connector.name, "retries_deferred")
         report.problems.append(f"{connector.title}: {label}: {message}")
+        guid = entry.invoice_guid if entry else invoice.guid if invoice else None
+        state = None
+        if guid is not None:
+            current = self.store.ledger.get(LedgerRef(connector.name, account.key, guid))
+            state = current.state if current is not None else None
+        what = _PENDING_STEP.get(state, "asking {target} how the sent invoices are doing").format(
+            target=connector.title
+        )
+        note = f"{label}: {what} could not be done now ({message[:500]}); the bridge tries again on the next pass"
+        self.store.log.add_unless_repeated(
+            note,
+            level=LogLevel.WARNING,
+            connector=connector.name,
+            account=account.key,
+            invoice_guid=guid,
+            invoice_number=entry.invoice_number if entry else (invoice.number or None) if invoice else None,
+        )
 
     # ------------------------------------------------------------------ the state machine
     def _advance(
@@ -458,7 +492,14 @@ class TransferEngine:
         try:
             outcomes = connector.follow(account, entries)
         except Problems as exc:
-            self._deferred(connector, account, None, f"{len(entries)} sent invoice(s)", str(exc), report)
+            self._deferred(
+                connector,
+                account,
+                None,
+                f"{len(entries)} sent invoice(s)",
+                str(exc),
+                report,
+            )
             return
         for entry in entries:
             outcome = outcomes.get(entry.invoice_guid)

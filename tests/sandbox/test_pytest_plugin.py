@@ -26,7 +26,29 @@ PLUGIN_FIXTURES = (
     "sim_factory",
     "sim_server",
     "sim_transport",
+    "run_scenario",
 )
+
+A_SCENARIO = """\
+id: my-activation-check
+title: "Aktivointi ei onnistu, kun siirrettävä tila on merkitty lähetetyksi"
+covers: [MV-14]
+tags: [support]
+given:
+  maestro: false
+  setup:
+    - register: {unit: Ranta Oy}
+    - auth_request: {unit: Ranta Oy, approver: hyvaksyja@ranta.fi}
+    - approver_signs: Ranta Oy
+    - refresh: Ranta Oy
+    - save_settings: {unit: Ranta Oy, email: true, notify: virheet@ranta.fi}
+when:
+  - set_status_flags: {status: Odottaa siirtoa Maventaan, sent: true}
+  - activate: Ranta Oy
+    fails_with: "Status of invoices to be transferred can not be sent"
+then:
+  - company: {unit: Ranta Oy, active: %s}
+"""
 
 
 def test_fixtures_give_fresh_simulators_and_journal_assertions(pytester: pytest.Pytester) -> None:
@@ -178,3 +200,45 @@ def test_journal_failures_show_method_path_query_status_and_a_body_diff(pytester
         '+  "vat_rate": 14.0',
     ):
         assert expected in text, expected
+
+
+def test_run_scenario_runs_a_yaml_file_of_the_project_and_fails_with_the_diff(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("stories")
+    (pytester.path / "stories" / "refused.yaml").write_text(A_SCENARIO % "false", encoding="utf-8")
+    (pytester.path / "stories" / "wrong.yaml").write_text(A_SCENARIO % "true", encoding="utf-8")
+    (pytester.path / "stories" / "typo.yaml").write_text(
+        A_SCENARIO.replace("activate: Ranta Oy", "activat: Ranta Oy") % "false", encoding="utf-8"
+    )
+    pytester.makepyfile(
+        """
+        def test_the_customer_case(run_scenario):
+            result = run_scenario("stories/refused.yaml")
+            assert result.passed and result.timeline.events
+
+        def test_a_wrong_expectation(run_scenario):
+            run_scenario("stories/wrong.yaml")
+
+        def test_a_typo(run_scenario):
+            run_scenario("stories/typo.yaml")
+
+        def test_a_missing_file(run_scenario):
+            run_scenario("stories/nothing.yaml")
+        """
+    )
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=3)
+    out = result.stdout.str()
+    assert "active" in out and "expected" in out  # the expectation's diff
+    assert re.search(r"typo\.yaml:\d+:\d+", out) and "did you mean" in out.lower()
+    assert "no scenario file 'stories/nothing.yaml'" in out
+    assert "Traceback" not in out and "engine.py" not in out
+
+
+def test_the_sandbox_scenarios_ini_option_collects_the_project_scenarios(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("stories")
+    (pytester.path / "stories" / "refused.yaml").write_text(A_SCENARIO % "false", encoding="utf-8")
+    (pytester.path / "other.yaml").write_text("not: a scenario\n", encoding="utf-8")
+    pytester.makeini("[pytest]\nsandbox_scenarios = stories\n")
+    result = pytester.runpytest_inprocess("-v", "-p", "no:cacheprovider", "-m", "support")
+    result.assert_outcomes(passed=1)
+    assert "stories/refused.yaml::my-activation-check PASSED" in result.stdout.str()
