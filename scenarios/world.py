@@ -195,6 +195,7 @@ class World:
         severa_rate_limit: bool = False,
         maestro: bool = True,
         severa_client: int = 0,
+        ports: dict[str, int] | None = None,
         **engine_options: Any,
     ) -> World:
         """A new world. ``reuse=True`` resets and reuses this process's simulators of the same
@@ -202,7 +203,8 @@ class World:
         only for callers that run one world at a time (in-process). ``maestro=False`` leaves the
         Maestro connector out of the bridge (the Maestro fake still runs). ``severa_client``: which
         of the Severa fake's API clients the bridge uses (1 = the one without customers:read and
-        users:read, MA-4)."""
+        users:read, MA-4). ``ports``: with ``transport="server"``, the port each fake serves on
+        (by service name; 0 or absent = any free port), e.g. for ``severa-sandbox up``."""
         key = (seed, polls_to_deliver, delivery_seconds, severa_rate_limit)
         if reuse and transport == "inprocess" and key in _CACHE:
             s, m, ma = _CACHE[key]
@@ -229,7 +231,12 @@ class World:
         roots = dict(ROOTS)
         for name, sim in (("severa", s), ("maventa", m), ("maestro", ma)):
             if transport == "server":
-                servers[name] = sim.serve()
+                try:
+                    servers[name] = sim.serve(port=(ports or {}).get(name, 0))
+                except BaseException:  # a port taken after all: leave nothing running
+                    for started in servers.values():
+                        started.stop()
+                    raise
                 roots[name] = servers[name].url + BASE_PATHS[name]
                 transports[name] = httpx.Client(
                     base_url=roots[name], timeout=httpx.Timeout(10.0, connect=5.0)
