@@ -4,6 +4,7 @@
     severa-sandbox demo
     severa-sandbox specs fetch|where
     severa-sandbox bridge [--config FILE] maventa ...|sync|run   (see sandbox.bridge_cli)
+    severa-sandbox up [--port-base N] [--seed S] [--state FILE] [--import BUNDLE] [--no-worker]   (see sandbox.up)
 
 Errors end with one clear line on stderr and a non-zero exit, never a stack trace.
 """
@@ -73,10 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--cache-dir", default=None, help="where to keep it (default: the user cache)")
     specs_sub.add_parser("where", help="print where the Finvoice XSD is found, if anywhere")
 
-    from sandbox import bridge_cli, scenario_cli
+    from sandbox import bridge_cli, scenario_cli, up
 
     bridge_cli.add_parser(sub)
     scenario_cli.add_parser(sub)
+    up.add_parser(sub)
     return parser
 
 
@@ -164,6 +166,12 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     return run_bridge(args)
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    from sandbox.up import cmd_up as run_up
+
+    return run_up(args)
+
+
 def cmd_scenario(args: argparse.Namespace) -> int:
     from sandbox.scenario_cli import cmd_scenario as run_scenario_command
 
@@ -176,6 +184,7 @@ COMMANDS = {
     "specs": cmd_specs,
     "bridge": cmd_bridge,
     "scenario": cmd_scenario,
+    "up": cmd_up,
 }
 
 
