@@ -27,10 +27,12 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +142,24 @@ def read_bundle_state(path: Path) -> dict[str, Any]:
             f"--import {path}: the bundle has no world state after its last step; export it again "
             "with this release (severa-sandbox scenario export)"
         )
-    return state
+    return with_fresh_secrets(state)
+
+
+def with_fresh_secrets(state: dict[str, Any]) -> dict[str, Any]:
+    """A bundle's state with every placeholder secret (``«secret-N»``) replaced by a new sandbox
+    secret, the same placeholder by the same value everywhere: the Severa client secret the fake
+    keeps is the one the bridge then logs in with, a Maventa user's API key the one the bridge's
+    store holds for its company. (The placeholders themselves cannot be used: they are not ASCII,
+    and a secret goes in HTTP headers and constant-time comparisons.)"""
+    from scenarios.bundle import PLACEHOLDER
+
+    pattern = re.compile(re.escape(PLACEHOLDER).replace(re.escape("{}"), r"\d+"))
+    fresh: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        return fresh.setdefault(match.group(0), str(uuid.uuid4()))
+
+    return dict(json.loads(pattern.sub(replace, json.dumps(state, ensure_ascii=False))))
 
 
 class Sandbox:
@@ -570,7 +589,15 @@ def endpoint_lines(sandbox: Sandbox) -> list[str]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from sandbox.cli import CliError, err, out
+    """Run ``up`` until Ctrl-C/SIGTERM; exit code 0, or 2 with one line on stderr."""
+    from rich.console import Console
+
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def fail(message: str) -> int:
+        err.print(f"severa-sandbox up: error: {message}", markup=False)
+        return 2
 
     options = UpOptions(
         plan=PortPlan.from_base(args.port_base),
@@ -597,10 +624,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         try:
             sandbox.start()
-        except PortInUse as exc:
-            raise CliError(str(exc)) from None
-        except UpError as exc:
-            raise CliError(str(exc)) from None
+        except (PortInUse, UpError) as exc:
+            return fail(str(exc))
         if options.env_file is not None:
             write_atomically(options.env_file, sandbox.env_text())
         for line in endpoint_lines(sandbox):
@@ -626,10 +651,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         out.print("stopping...")
         try:
             saved = sandbox.stop(save=True)
-        except OSError as exc:
-            raise CliError(
-                f"could not save the state to {options.state_path}: {exc.strerror or exc}"
-            ) from exc
+        except (OSError, UpError) as exc:
+            return fail(f"could not save the state to {options.state_path}: {getattr(exc, 'strerror', None) or exc}")
         if saved is not None:
             out.print(f"World state saved to {saved}.", soft_wrap=True)
         out.print("stopped.")
