@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from sandbox.ports import DEFAULT_PORT_BASE, LAYOUT, PortInUse, PortPlan, check_ports
-from sandbox.worker import BridgeWorker
+from sandbox.worker import BridgeWorker, PassRecord
 
 if TYPE_CHECKING:
     from scenarios.engine import RunResult
@@ -334,6 +334,14 @@ class Sandbox:
             }
         )
         del self.activity[:-1000]
+
+    def run_pass(self, only: list[str] | None = None) -> PassRecord:
+        """One pass of the bridge now (of ``only``, else of every connector not paused), with or
+        without the worker; never raises (the record says what happened)."""
+        worker = self.worker or BridgeWorker(
+            engine=lambda: self.w.engine, lock=self.lock, now=self.w.clock.now
+        )
+        return worker.run_pass(only)
 
     def control(self, service: str) -> httpx.Client:
         """An HTTP client of a fake's server root (control plane under ``/_sim``), JSON by default."""
@@ -638,7 +646,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         if options.bundle_path is not None:
             out.print(f"Booted into the last state of the bundle {options.bundle_path}.", soft_wrap=True)
         if sandbox.worker is None:
-            out.print("No bridge worker (--no-worker): the dashboard's 'Siirrä nyt' runs a pass.")
+            out.print("No bridge worker (--no-worker): the dashboard's 'Aja siirto nyt' runs a pass.")
         out.print(f"Open {sandbox.root_url('dashboard')} - Ctrl-C stops everything.", soft_wrap=True)
         next_save = time.monotonic() + args.save_every
         while not stop.wait(1.0):
@@ -652,7 +660,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         try:
             saved = sandbox.stop(save=True)
         except (OSError, UpError) as exc:
-            return fail(f"could not save the state to {options.state_path}: {getattr(exc, 'strerror', None) or exc}")
+            return fail(
+                f"could not save the state to {options.state_path}: {getattr(exc, 'strerror', None) or exc}"
+            )
         if saved is not None:
             out.print(f"World state saved to {saved}.", soft_wrap=True)
         out.print("stopped.")

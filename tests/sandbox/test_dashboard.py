@@ -4,6 +4,7 @@ field, and no input that makes it answer 500."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -330,3 +331,16 @@ def test_every_page_answers(box: Sandbox, web: httpx.Client) -> None:
         assert "<h1" in r.text
     pdf = web.get(f"/severa/laskut/{g['invoice']}/pdf")
     assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_without_a_worker_a_pass_runs_when_asked(box: Sandbox, web: httpx.Client) -> None:
+    assert box.worker is None
+    box.reset(0)  # the fuzzing above cleared every status's flags
+    with box.lock:
+        guid = box.w.create_invoice(status="Odottaa siirtoa Maestroon")
+    time.sleep(0.5)
+    assert box.w.severa_status(guid) == "Odottaa siirtoa Maestroon"  # nothing polls
+    r = web.post("/siirto", data={"_token": token(web)})
+    assert r.status_code == 303
+    assert box.w.severa_status(guid) == "Siirretty Maestroon"
+    assert "Siirto / pass: picked up" in web.get("/").text

@@ -189,10 +189,7 @@ def transfer() -> str | Response:
     if connector is None:
         form.fail("_form", "The Maestro connector is off (no Maestro API key).")
         return _page({"transfer": form})
-    from sandbox.worker import BridgeWorker
-
-    worker = sb().worker or BridgeWorker(engine=lambda: sb().w.engine, lock=sb().lock, now=sb().w.clock.now)
-    record = worker.run_pass([CONNECTOR])
+    record = sb().run_pass([CONNECTOR])
     if record.error or (record.report and record.report.problems):
         form.fail("_form", record.line)
         return _page({"transfer": form})
