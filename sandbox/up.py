@@ -347,11 +347,10 @@ class Sandbox:
         """An HTTP client of a fake's server root (control plane under ``/_sim``), JSON by default."""
         client = self._controls.get(service)
         if client is None:
-            client = httpx.Client(
-                base_url=self.root_url(service),
-                timeout=httpx.Timeout(15.0, connect=5.0),
-                headers={"Accept": "application/json"},
-            )
+            from scenarios.world import served_client
+
+            client = served_client(self.root_url(service))
+            client.headers["Accept"] = "application/json"
             self._controls[service] = client
         return client
 
