@@ -634,7 +634,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         except (PortInUse, UpError) as exc:
             return fail(str(exc))
         if options.env_file is not None:
-            write_atomically(options.env_file, sandbox.env_text())
+            try:
+                write_atomically(options.env_file, sandbox.env_text())
+            except OSError as exc:
+                return fail(
+                    f"cannot write {options.env_file}: {exc.strerror or exc} (choose another --env-file)"
+                )
         for line in endpoint_lines(sandbox):
             out.print(line, soft_wrap=True, markup=False, highlight=False)
         if options.env_file is not None:

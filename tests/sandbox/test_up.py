@@ -373,11 +373,26 @@ def test_ctrl_c_saves_and_up_again_brings_the_world_back(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["endpoints.env", "s.json"]
 
 
-def test_sigterm_stops_and_saves_too(tmp_path: Path) -> None:
+def test_the_state_is_saved_every_few_minutes_and_on_sigterm(tmp_path: Path) -> None:
     base = free_base()
     state = tmp_path / "s.json"
-    proc = _start_up(base, tmp_path, "--state", str(state), "--no-worker")
+    proc = _start_up(base, tmp_path, "--state", str(state), "--no-worker", "--save-every", "0.5")
     assert "No bridge worker" in "".join(proc.lines)  # type: ignore[attr-defined]
+    wait_for(state.exists, what="the periodic save")  # saved while running, not only at the end
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
     assert json.loads(state.read_text())["format"] == "severa-sandbox-world"
+
+
+def test_an_unwritable_env_file_is_one_line_and_nothing_stays_up(tmp_path: Path) -> None:
+    base = free_base()
+    done = subprocess.run(
+        [*CLI, "up", "--port-base", str(base), "--env-file", str(tmp_path / "no" / "such" / "dir" / "e.env")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "cannot write" in done.stderr
+    for _, offset, _ in LAYOUT:
+        assert bindable(base + offset)
