@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/severa-sandbox demo
 
 CHROMIUM ?= /usr/bin/chromium
+export SEVERA_SANDBOX_CHROMIUM ?= $(CHROMIUM)
 BROWSER_NOTE = @test -x $(CHROMIUM) || echo "note: $(CHROMIUM) is missing, so the browser tests (tests/browser) are skipped; install it with: sudo apt-get install -y chromium"
 
 test: $(STAMP)

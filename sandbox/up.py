@@ -1,14 +1,19 @@
 """``severa-sandbox up``: the whole sandbox on 127.0.0.1 from the one world, until Ctrl-C.
 
     severa-sandbox up [--port-base N] [--seed S] [--state FILE] [--import BUNDLE] [--no-worker]
-                      [--interval SECONDS] [--env-file FILE] [--save-every SECONDS]
+                      [--interval SECONDS] [--delivery-seconds SECONDS] [--env-file FILE]
+                      [--save-every SECONDS]
 
-1. Every port is checked before anything starts (``sandbox.ports``): a taken one ends the command
-   with one line naming the port, the process holding it and a ``--port-base`` that is free.
+1. Six consecutive ports from ``--port-base`` (default 8700: dashboard 8700, Severa 8701, Maventa
+   8702, Maestro 8703, mailbox 8704, SMTP 8705) are checked before anything starts
+   (``sandbox.ports``): a taken one ends the command with one line naming the port, the process
+   holding it and a ``--port-base`` that is free, and nothing is left running.
 2. ``World.build(transport="server", running_clock=True, ports=...)`` serves the Severa, Maventa
    and Maestro fakes; the mailbox serves its HTTP control plane and SMTP; the bridge worker
    (``sandbox.worker``) polls both connectors every ``--interval`` seconds in a thread; the
-   dashboard (``sandbox.dashboard``) drives the same bridge objects and the fakes.
+   dashboard (``sandbox.dashboard``) drives the same bridge objects and the fakes. The clock runs
+   (from the demo's 2026-11-02 09:00); Maventa delivers a sent invoice after
+   ``--delivery-seconds`` (10: time to watch it pending, or to fail it on purpose).
 3. ``--state FILE`` loads the whole world (every service, the mailbox, the bridge's store) when
    the file exists and saves it atomically (temporary file, fsync, rename) on Ctrl-C or SIGTERM
    and every ``--save-every`` seconds; ``--import BUNDLE`` boots into the state after the last step
@@ -269,6 +274,9 @@ class Sandbox:
             return None
         self._stopped = True
         saved = None
+        if self.world is not None:  # end simulated hangs and delays now: a pass waiting on one ends
+            for sim in self.world.sims.values():
+                sim.stopping.set()
         if self.worker is not None:
             self.worker.stop()
         if self.dashboard_server is not None:
