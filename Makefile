@@ -21,10 +21,16 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/severa-sandbox demo
 
+CHROMIUM ?= /usr/bin/chromium
+export SEVERA_SANDBOX_CHROMIUM ?= $(CHROMIUM)
+BROWSER_NOTE = @test -x $(CHROMIUM) || echo "note: $(CHROMIUM) is missing, so the browser tests (tests/browser) are skipped; install it with: sudo apt-get install -y chromium"
+
 test: $(STAMP)
+	$(BROWSER_NOTE)
 	$(BIN)/python -m pytest -n 2 -m "not slow" -q
 
 test-all: $(STAMP)
+	$(BROWSER_NOTE)
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)

@@ -4,6 +4,8 @@
     severa-sandbox demo
     severa-sandbox specs fetch|where
     severa-sandbox bridge [--config FILE] maventa ...|maestro ...|sync|run|reset   (see sandbox.bridge_cli)
+    severa-sandbox up [--port-base N] [--seed S] [--state FILE] [--import BUNDLE] [--no-worker]   (see sandbox.up)
+    severa-sandbox scenario list|show|run|export|replay ...   (see sandbox.scenario_cli)
 
 Errors end with one clear line on stderr and a non-zero exit, never a stack trace. Commands
 that print data take ``--json``. Exit codes (``sandbox.cli_support``): 0 done, 1 something
@@ -116,10 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_json_flag(where)
 
-    from sandbox import bridge_cli, scenario_cli
+    from sandbox import bridge_cli, scenario_cli, up
 
     bridge_cli.add_parser(sub)
     scenario_cli.add_parser(sub)
+    up.add_parser(sub)
     return parser
 
 
@@ -236,6 +239,12 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     return run_bridge(args)
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    from sandbox.up import cmd_up as run_up
+
+    return run_up(args)
+
+
 def cmd_scenario(args: argparse.Namespace) -> int:
     from sandbox.scenario_cli import cmd_scenario as run_scenario_command
 
@@ -248,6 +257,7 @@ COMMANDS = {
     "specs": cmd_specs,
     "bridge": cmd_bridge,
     "scenario": cmd_scenario,
+    "up": cmd_up,
 }
 
 

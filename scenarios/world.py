@@ -22,7 +22,9 @@ a retry policy that never sleeps.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import ssl
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -121,6 +123,18 @@ def _no_sleep(_: float) -> None:
     return None
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Every httpx.Client loads the CA bundle again (0.05 s each); the world's clients talk plain
+    # HTTP to 127.0.0.1, so one context for all of them keeps `up` quick to start.
+    return ssl.create_default_context()
+
+
+def served_client(base_url: str) -> httpx.Client:
+    """A client of a fake served by this world (plain HTTP on 127.0.0.1)."""
+    return httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0, connect=5.0), verify=_tls())
+
+
 class Crash(Exception):
     """The bridge process dies here (raised by a ``Crasher``)."""
 
@@ -195,6 +209,7 @@ class World:
         severa_rate_limit: bool = False,
         maestro: bool = True,
         severa_client: int = 0,
+        ports: dict[str, int] | None = None,
         **engine_options: Any,
     ) -> World:
         """A new world. ``reuse=True`` resets and reuses this process's simulators of the same
@@ -202,7 +217,8 @@ class World:
         only for callers that run one world at a time (in-process). ``maestro=False`` leaves the
         Maestro connector out of the bridge (the Maestro fake still runs). ``severa_client``: which
         of the Severa fake's API clients the bridge uses (1 = the one without customers:read and
-        users:read, MA-4)."""
+        users:read, MA-4). ``ports``: with ``transport="server"``, the port each fake serves on
+        (by service name; 0 or absent = any free port), e.g. for ``severa-sandbox up``."""
         key = (seed, polls_to_deliver, delivery_seconds, severa_rate_limit)
         if reuse and transport == "inprocess" and key in _CACHE:
             s, m, ma = _CACHE[key]
@@ -229,11 +245,14 @@ class World:
         roots = dict(ROOTS)
         for name, sim in (("severa", s), ("maventa", m), ("maestro", ma)):
             if transport == "server":
-                servers[name] = sim.serve()
+                try:
+                    servers[name] = sim.serve(port=(ports or {}).get(name, 0))
+                except BaseException:  # a port taken after all: leave nothing running
+                    for started in servers.values():
+                        started.stop()
+                    raise
                 roots[name] = servers[name].url + BASE_PATHS[name]
-                transports[name] = httpx.Client(
-                    base_url=roots[name], timeout=httpx.Timeout(10.0, connect=5.0)
-                )
+                transports[name] = served_client(roots[name])
             else:
                 transports[name] = sim.client(base_url=roots[name])
         severa_credentials = s.credentials()["clients"][severa_client]
@@ -344,11 +363,7 @@ class World:
         )
         if self.transport == "server":
             transports = {
-                name: httpx.Client(
-                    base_url=self.servers[name].url + BASE_PATHS[name],
-                    timeout=httpx.Timeout(10.0, connect=5.0),
-                )
-                for name in self.servers
+                name: served_client(self.servers[name].url + BASE_PATHS[name]) for name in self.servers
             }
         old = self.bridge
         self.bridge = build_bridge(
