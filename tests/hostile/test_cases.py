@@ -169,3 +169,18 @@ def test_json_bodies_are_parsed_before_the_lock_is_taken(fake: Fake, monkeypatch
         if example is not None:
             fake.http.request(method, path, json=example, headers=fake.auth)
     assert held and not any(held)
+
+
+# ---------------------------------------------------------------------------- non-ASCII secrets
+def test_a_non_ascii_secret_for_a_known_client_is_a_401_not_a_500() -> None:
+    """A bundle's placeholder («secret-1») sent as a client secret reached a byte comparison that
+    only takes ASCII text and answered 500."""
+    f = make("severa")
+    client = f.sim.credentials()["clients"][0]
+    for secret in ("«secret-1»", "ä€😀", client["client_secret"] + "ä"):
+        answer = f.http.post(
+            "/rest-api/v1/token", json={"client_id": client["client_id"], "client_secret": secret}
+        )
+        assert answer.status_code == 401, (secret, answer.text)
+        assert envelope_ok(f, answer.json())
+    assert_not_poisoned(f)
