@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.padding import Padding
+from rich.text import Text
 
 from scenarios.loader import ScenarioError
 from scenarios.model import TAGS, Scenario, parse_scenario
@@ -129,12 +129,15 @@ def _list(args: argparse.Namespace, out: Console) -> int:
             )
         )
     else:
-        table = Table(
-            "id", "covers", "tags", "title", title=f"{len(picked)} scenario(s)", title_justify="left"
-        )
+        # one scenario per two lines: the id (what the other commands take) is never cut or
+        # wrapped at any terminal width, the title (the customer's words) wraps under it
+        out.print(f"{len(picked)} scenario(s)", markup=False)
         for s in picked:
-            table.add_row(escape(s.id), ", ".join(s.covers), ", ".join(s.tags), escape(s.title))
-        out.print(table)
+            line = Text(s.id, style="bold")
+            line.append(f"  {', '.join(s.covers)}", style="cyan")
+            line.append(f"  [{', '.join(s.tags)}]", style="dim")
+            out.print(line, overflow="ignore", crop=False)
+            out.print(Padding(Text(s.title), (0, 0, 0, 4)))
     for exc in broken:
         for p in exc.problems:
             Console(stderr=True).print(f"broken scenario file: {p}", markup=False)

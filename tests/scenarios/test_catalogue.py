@@ -44,6 +44,16 @@ def test_scenario_list_covers_finds_each_behaviour(
     assert listed and all(behaviour in s["covers"] for s in listed)
 
 
+def test_scenario_list_shows_whole_ids_on_a_narrow_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "50")
+    assert main(["scenario", "list", "--tag", "support"]) == 0
+    out = capsys.readouterr().out
+    support = [s.id for s in catalogue_scenarios() if "support" in s.tags]
+    assert support and all(any(line.startswith(i + " ") for line in out.splitlines()) for i in support)
+
+
 def test_scenario_run_prints_the_timeline_with_the_customers_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
