@@ -107,7 +107,9 @@ class AuthStore:
                 raise bad_param(name, f"The {name} field is required.", "RequestBody")
         requested = parse_scopes(field_ci(body, "scope"))
         client = self.clients.get(client_id)
-        if client is None or not secrets.compare_digest(client.client_secret.encode(), client_secret.encode()):
+        if client is None or not secrets.compare_digest(
+            client.client_secret.encode(), client_secret.encode()
+        ):
             raise SeveraError(401, "Invalid client credentials.", type="AuthenticationRequired")
         if not requested:
             scopes = list(client.scopes)
