@@ -390,3 +390,12 @@ class Token:
     access_expires: datetime
     refresh_expires: datetime
     refresh_used: bool = False
+
+
+@dataclass
+class SeveraState:
+    """What a snapshot holds: every organisation (tenant), the API clients and the live tokens."""
+
+    organizations: dict[str, Organization] = field(default_factory=dict)
+    clients: dict[str, ApiClient] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
