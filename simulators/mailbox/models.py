@@ -1,4 +1,4 @@
-"""The mailbox's state: the e-mails it received, parsed once on arrival."""
+"""The mailbox's state: the e-mails it received, parsed once on arrival (`parse_message`)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ class MailMessage:
     auth_user: str | None = None  # who logged in (never the password)
     raw: str = ""
 
-    def summary(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """The whole record (what a snapshot holds); `views.py` shows parts of it."""
         return {
             "id": self.id,
             "received_at": self.received_at,
@@ -52,19 +53,12 @@ class MailMessage:
             "text": self.text,
             "attachments": [vars(a) for a in self.attachments],
             "size": self.size,
-        }
-
-    def detail(self) -> dict[str, Any]:
-        return {
-            **self.summary(),
             "html": self.html,
             "headers": self.headers,
             "peer": self.peer,
             "auth_user": self.auth_user,
+            "raw": self.raw,
         }
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.detail(), "raw": self.raw}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> MailMessage:
