@@ -10,11 +10,12 @@ from .journal import Journal, JournalEntry
 from .jsontext import JSONNestingError, parse_json
 from .lifecycle import SimulatorCore
 from .server import ThreadedServer
-from .simulator import Simulator
+from .simulator import Alias, Simulator
 from .transport import InProcessTransport
 
 __all__ = [
     "CONTROL_PREFIX",
+    "Alias",
     "ControlError",
     "FaultEngine",
     "FaultRule",

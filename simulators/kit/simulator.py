@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any, ClassVar
+from types import ModuleType
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 import httpx
 from flask import Blueprint, Flask, current_app, has_app_context
@@ -71,13 +72,64 @@ class _RedactingLogFilter(logging.Filter):
 
 
 _LOG_FILTER = _RedactingLogFilter()
+T = TypeVar("T")
+
+
+class Alias(Generic[T]):
+    """A read-only attribute that reads another one, along a path of names:
+    ``state = Alias[SeveraState]("backend", "state")`` keeps ``sim.state`` meaning
+    ``sim.backend.state`` (an old name kept working after the thing moved)."""
+
+    def __init__(self, *path: str) -> None:
+        self.path = path
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Alias[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+
+    def __get__(self, obj: object | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        value: Any = obj
+        for name in self.path:
+            value = getattr(value, name)
+        return value
 
 
 class Simulator(RequestPipeline):
-    """Base class of the Severa, Maventa, Maestro and mailbox fakes."""
+    """Base class of the Severa, Maventa, Maestro and mailbox fakes.
+
+    A service names its parts where it subclasses, as data::
+
+        class SeveraSimulator(Simulator, service="severa", routes=routes, actors=actors, errors=errors):
+
+    `routes.bp` becomes `blueprint`, `actors.bp` the control-plane actors, `errors.error_response`
+    (and `errors.invalid_text_response`, when there is one) the envelope the kit answers in."""
 
     blueprint: ClassVar[Blueprint | None] = None  # the service's API (routes.py)
     actors: ClassVar[Blueprint | None] = None  # its control-plane actors (actors.py), under /_sim
+
+    def __init_subclass__(
+        cls,
+        *,
+        service: str | None = None,
+        routes: ModuleType | None = None,
+        actors: ModuleType | None = None,
+        errors: ModuleType | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if service is not None:
+            cls.service = service
+        if routes is not None:
+            cls.blueprint = routes.bp
+        if actors is not None:
+            cls.actors = actors.bp
+        for hook in ("error_response", "invalid_text_response"):
+            if errors is not None and hasattr(errors, hook):
+                setattr(cls, hook, staticmethod(getattr(errors, hook)))
 
     def register_routes(self, app: Flask) -> None:
         """Register the service's API; by default its `blueprint`."""

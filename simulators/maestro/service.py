@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.kit import SimClock, Simulator
+from simulators.kit import Alias, SimClock, Simulator
 from simulators.kit.serde import from_json, to_json
 
 from . import actors, errors, presets, routes, views
@@ -25,17 +25,11 @@ from .backend import CompanyBackend, MaestroBackend
 from .models import FALLBACK_PRODUCT_CODE
 
 
-class MaestroSimulator(Simulator):
+class MaestroSimulator(Simulator, service="maestro", routes=routes, actors=actors, errors=errors):
     """Fake Maestro ERP: products, customers, sales-invoice import, import log, Severa settings."""
 
-    service = "maestro"
-    state_version = 1
-    presets = ("empty", "demo")
-    default_preset = "demo"
-    blueprint = routes.bp
-    actors = actors.bp
-    error_response = staticmethod(errors.error_response)
     backend: MaestroBackend
+    companies = Alias[dict[str, CompanyBackend]]("backend", "companies")  # by company id
 
     def __init__(
         self,
@@ -48,11 +42,6 @@ class MaestroSimulator(Simulator):
     ) -> None:
         self.require_known_customer = require_known_customer
         super().__init__(preset, seed, clock=clock, **options)
-
-    @property
-    def companies(self) -> dict[str, CompanyBackend]:
-        """Every Maestro company's backend, by company id."""
-        return self.backend.companies
 
     # ------------------------------------------------------------------ state
     def build_state(self, preset: str, seed: int) -> None:

@@ -10,6 +10,20 @@ from typing import Any
 from .models import MailMessage, parse_message
 
 
+def _matches_address(wanted: str, candidates: list[str]) -> bool:
+    w = wanted.strip().lower()
+    return any(w in c.lower() for c in candidates)
+
+
+# the messages' filters: name -> does a message match the value
+MESSAGE_FILTERS: dict[str, Callable[[MailMessage, Any], bool]] = {
+    "to": lambda m, v: _matches_address(v, [*m.rcpt_tos, m.to_header]),
+    "sender": lambda m, v: _matches_address(v, [m.mail_from, m.from_header]),
+    "subject": lambda m, v: v.lower() in m.subject.lower(),
+    "since_id": lambda m, v: m.id > v,
+}
+
+
 class MailboxBackend:
     """The received messages; the caller holds the simulator lock."""
 
@@ -39,24 +53,14 @@ class MailboxBackend:
             self.dropped += 1
         return msg
 
-    def find(
-        self,
-        *,
-        to: str | None = None,
-        sender: str | None = None,
-        subject: str | None = None,
-        since_id: int | None = None,
-        limit: int | None = None,
-    ) -> list[MailMessage]:
-        """Messages matching every filter, oldest first (the last `limit` of them)."""
-        found = [
-            m
-            for m in self.messages
-            if (not to or _matches_address(to, [*m.rcpt_tos, m.to_header]))
-            and (not sender or _matches_address(sender, [m.mail_from, m.from_header]))
-            and (not subject or subject.lower() in m.subject.lower())
-            and (since_id is None or m.id > since_id)
-        ]
+    def find(self, *, limit: int | None = None, **filters: Any) -> list[MailMessage]:
+        """Messages matching every filter of `MESSAGE_FILTERS` (None or "" filters nothing), oldest
+        first (`limit`: the last `limit` of them)."""
+        unknown = sorted(set(filters) - set(MESSAGE_FILTERS))
+        if unknown:
+            raise TypeError(f"unknown message filter(s) {unknown}; known: {', '.join(MESSAGE_FILTERS)}")
+        wanted = [(MESSAGE_FILTERS[name], v) for name, v in filters.items() if v is not None and v != ""]
+        found = [m for m in self.messages if all(keep(m, v) for keep, v in wanted)]
         return found[-limit:] if limit else found
 
     def get(self, msg_id: int) -> MailMessage | None:
@@ -73,8 +77,3 @@ class MailboxBackend:
         messages = deque(MailMessage.from_json(m) for m in data["messages"])
         next_id = int(data.get("next_id", max((m.id for m in messages), default=0) + 1))
         self.messages, self.next_id, self.dropped = messages, next_id, int(data.get("dropped", 0))
-
-
-def _matches_address(wanted: str, candidates: list[str]) -> bool:
-    w = wanted.strip().lower()
-    return any(w in c.lower() for c in candidates)

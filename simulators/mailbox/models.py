@@ -9,6 +9,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from simulators.kit.jsontext import has_lone_surrogate
+from simulators.kit.serde import pick
 
 
 @dataclass
@@ -16,6 +17,13 @@ class Attachment:
     filename: str | None
     content_type: str
     size: int
+
+
+# the order of a message's fields in a snapshot and on the control plane
+RECORD = (
+    *("id", "received_at", "mail_from", "rcpt_tos", "subject", "from_header", "to_header", "message_id"),
+    *("text", "attachments", "size", "html", "headers", "peer", "auth_user", "raw"),
+)
 
 
 @dataclass
@@ -41,24 +49,9 @@ class MailMessage:
 
     def to_json(self) -> dict[str, Any]:
         """The whole record (what a snapshot holds); `views.py` shows parts of it."""
-        return {
-            "id": self.id,
-            "received_at": self.received_at,
-            "mail_from": self.mail_from,
-            "rcpt_tos": self.rcpt_tos,
-            "subject": self.subject,
-            "from": self.from_header,
-            "to": self.to_header,
-            "message_id": self.message_id,
-            "text": self.text,
-            "attachments": [vars(a) for a in self.attachments],
-            "size": self.size,
-            "html": self.html,
-            "headers": self.headers,
-            "peer": self.peer,
-            "auth_user": self.auth_user,
-            "raw": self.raw,
-        }
+        out = pick(self, RECORD, {"from_header": "from", "to_header": "to"})
+        out["attachments"] = [vars(a) for a in self.attachments]
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> MailMessage:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, ClassVar
 
-from simulators.kit import SimClock, Simulator, ThreadedServer
+from simulators.kit import Alias, SimClock, Simulator, ThreadedServer
 
 from . import actors, errors, presets, routes
 from .backend import MailboxBackend
@@ -31,14 +31,9 @@ DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 DEFAULT_CAPACITY = 1000
 
 
-class MailboxSimulator(Simulator):
-    service = "mailbox"
-    state_version = 1
+class MailboxSimulator(Simulator, service="mailbox", routes=routes, actors=actors, errors=errors):
     presets: ClassVar[tuple[str, ...]] = ("empty", "demo")  # the demo mailbox starts empty too
     default_preset = "empty"
-    blueprint = routes.bp
-    actors = actors.bp
-    error_response = staticmethod(errors.error_response)
     backend: MailboxBackend
 
     def __init__(
@@ -84,43 +79,21 @@ class MailboxSimulator(Simulator):
         self.backend.load_json(data)
 
     # ------------------------------------------------------------------ Python API
-    @property
-    def messages(self) -> deque[MailMessage]:
-        return self.backend.messages
+    messages = Alias[deque[MailMessage]]("backend", "messages")
+    next_id = Alias[int]("backend", "next_id")
+    dropped = Alias[int]("backend", "dropped")
 
-    @property
-    def next_id(self) -> int:
-        return self.backend.next_id
-
-    @property
-    def dropped(self) -> int:
-        return self.backend.dropped
-
-    def receive(
-        self,
-        mail_from: str,
-        rcpt_tos: list[str],
-        content: bytes,
-        *,
-        peer: str | None = None,
-        auth_user: str | None = None,
-    ) -> MailMessage:
-        """Keep one message (called by the SMTP listener; usable directly in-process)."""
+    def receive(self, *message: Any, **about: Any) -> MailMessage:
+        """Keep one message: ``receive(mail_from, rcpt_tos, content, peer=..., auth_user=...)``, as
+        `MailboxBackend.receive` (called by the SMTP listener; usable directly in-process)."""
         with self.lock:
-            return self.backend.receive(mail_from, rcpt_tos, content, peer=peer, auth_user=auth_user)
+            return self.backend.receive(*message, **about)
 
-    def find(
-        self,
-        *,
-        to: str | None = None,
-        sender: str | None = None,
-        subject: str | None = None,
-        since_id: int | None = None,
-        limit: int | None = None,
-    ) -> list[MailMessage]:
-        """Messages matching every filter, oldest first (the Python twin of GET /_sim/messages)."""
+    def find(self, **filters: Any) -> list[MailMessage]:
+        """Messages matching every filter (`to`, `sender`, `subject`, `since_id`, `limit`; see
+        `MailboxBackend.find`), oldest first: the Python twin of GET /_sim/messages."""
         with self.lock:
-            return self.backend.find(to=to, sender=sender, subject=subject, since_id=since_id, limit=limit)
+            return self.backend.find(**filters)
 
     def get(self, msg_id: int) -> MailMessage | None:
         with self.lock:

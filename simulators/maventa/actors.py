@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify, request
 from simulators.kit import CONTROL_PREFIX, ControlError, current_backend, found, json_body, locked
 
 from . import views
-from .backend import MaventaBackend
+from .backend import OUTBOX_FILTERS, MaventaBackend
 from .models import Company, Invoice
 
 bp = Blueprint("maventa_actors", __name__, url_prefix=CONTROL_PREFIX)
@@ -85,14 +85,7 @@ def fail(invoice_id: str) -> Response:
 @bp.get("/outbox")
 @locked
 def get_outbox() -> Response:
-    a = request.args
-    msgs = _mv().outbox_messages(
-        kind=a.get("kind"),
-        purpose=a.get("purpose"),
-        to=a.get("to"),
-        invoice_id=a.get("invoice_id"),
-        company_id=a.get("company_id"),
-    )
+    msgs = _mv().outbox_messages(**{name: request.args.get(name) for name in OUTBOX_FILTERS})
     root = request.host_url.rstrip("/")
     return jsonify({"messages": [views.message_json(m, root) for m in msgs]})
 

@@ -55,6 +55,14 @@ from .uploads import SUPPORTED_FORMATS, SendOptions, UploadedFile
 
 UPLOADED_FILE_TYPES = frozenset({"INVOICE_XML", "INVOICE_IMAGE", "ATTACHMENT"})
 INVOICE_STATUSES = ("PENDING", "DELIVERED", "FAILED")
+# the outbox's filters: name -> does a message match the value
+OUTBOX_FILTERS: dict[str, Callable[[OutboxMessage, str], bool]] = {
+    "kind": lambda m, v: m.kind == v,
+    "purpose": lambda m, v: m.purpose == v,
+    "to": lambda m, v: any(v.casefold() == t.casefold() for t in m.to),
+    "invoice_id": lambda m, v: m.invoice_id == v,
+    "company_id": lambda m, v: m.company_id == v,
+}
 
 
 @dataclass
@@ -385,25 +393,10 @@ class MaventaBackend(AccountsBackend):
                 items.append(inv)
         return sorted(items, key=lambda i: i.created_at, reverse=True)
 
-    def outbox_messages(
-        self,
-        *,
-        kind: str | None = None,
-        purpose: str | None = None,
-        to: str | None = None,
-        invoice_id: str | None = None,
-        company_id: str | None = None,
-    ) -> list[OutboxMessage]:
-        """What the fake sent, filtered (``GET /_sim/outbox``)."""
-        out = self.state.outbox
-        if kind:
-            out = [m for m in out if m.kind == kind]
-        if purpose:
-            out = [m for m in out if m.purpose == purpose]
-        if to:
-            out = [m for m in out if any(to.casefold() == t.casefold() for t in m.to)]
-        if invoice_id:
-            out = [m for m in out if m.invoice_id == invoice_id]
-        if company_id:
-            out = [m for m in out if m.company_id == company_id]
-        return out
+    def outbox_messages(self, **filters: str | None) -> list[OutboxMessage]:
+        """What the fake sent, filtered by `OUTBOX_FILTERS` (``GET /_sim/outbox``); empty filters match all."""
+        unknown = sorted(set(filters) - set(OUTBOX_FILTERS))
+        if unknown:
+            raise TypeError(f"unknown outbox filter(s) {unknown}; known: {', '.join(OUTBOX_FILTERS)}")
+        wanted = [(OUTBOX_FILTERS[name], value) for name, value in filters.items() if value]
+        return [m for m in self.state.outbox if all(keep(m, value) for keep, value in wanted)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from simulators.kit import SimClock, Simulator
+from simulators.kit import Alias, SimClock, Simulator
 from simulators.kit.serde import from_json, to_json
 
 from . import actors, errors, finvoice, presets, routes, views
@@ -31,14 +31,11 @@ from .models import (
 )
 
 
-class MaventaSimulator(Simulator):
-    service = "maventa"
-    state_version = 1
+class MaventaSimulator(Simulator, service="maventa", routes=routes, actors=actors, errors=errors):
     id_namespace = ID_NAMESPACE  # ids as they always were: uuid5(ID_NAMESPACE, "seed:kind:counter")
-    blueprint = routes.bp
-    actors = actors.bp
-    error_response = staticmethod(errors.error_response)
     backend: MaventaBackend
+    max_upload_expanded = Alias[int]("options", "max_upload_expanded")
+    max_company_storage = Alias[int]("options", "max_company_storage")
 
     def __init__(
         self,
@@ -76,14 +73,6 @@ class MaventaSimulator(Simulator):
         )
         self.xsd = finvoice.find_xsd(xsd_path, verify_hash=verify_xsd_hash)
         super().__init__(preset, seed, clock=clock, **kwargs)
-
-    @property
-    def max_upload_expanded(self) -> int:
-        return self.options.max_upload_expanded
-
-    @property
-    def max_company_storage(self) -> int:
-        return self.options.max_company_storage
 
     # ------------------------------------------------------------------ kit hooks
     def build_state(self, preset: str, seed: int) -> None:

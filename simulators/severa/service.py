@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.kit import SimClock, Simulator
+from simulators.kit import Alias, SimClock, Simulator
 from simulators.kit.serde import from_json, to_json
 
 from . import actors, errors, presets, routes
@@ -30,16 +30,16 @@ from .models import SeveraState
 from .ratelimit import SlidingWindowLimiter
 
 
-class SeveraSimulator(Simulator):
-    service = "severa"
-    state_version = 1
-    presets = ("empty", "demo")
-    default_preset = "demo"
-    blueprint = routes.bp
-    actors = actors.bp
-    error_response = staticmethod(errors.error_response)
-    invalid_text_response = staticmethod(errors.invalid_text_response)
+class SeveraSimulator(Simulator, service="severa", routes=routes, actors=actors, errors=errors):
     backend: SeveraBackend
+    # the options and the state under their old names (the Python API of tests and scenarios)
+    rate_limit = Alias[bool]("options", "rate_limit")
+    rate_limit_per_second = Alias[int]("options", "rate_limit_per_second")
+    page_size_cap = Alias[int]("options", "page_size_cap")
+    strict_client_id = Alias[bool]("options", "strict_client_id")
+    state = Alias[SeveraState]("backend", "state")  # every organisation, API client and live token
+    refs = Alias[dict[str, Any]]("backend", "refs")  # the preset's labels ("main", ...) -> GUIDs
+    auth = Alias[AuthStore]("backend", "auth")
 
     def __init__(
         self,
@@ -56,23 +56,6 @@ class SeveraSimulator(Simulator):
         self.options = SeveraOptions(rate_limit, rate_limit_per_second, page_size_cap, strict_client_id)
         self.limiter = SlidingWindowLimiter(rate_limit_per_second)
         super().__init__(preset, seed, clock=clock, **kwargs)
-
-    # ------------------------------------------------------------------ the options, as attributes
-    @property
-    def rate_limit(self) -> bool:
-        return self.options.rate_limit
-
-    @property
-    def rate_limit_per_second(self) -> int:
-        return self.options.rate_limit_per_second
-
-    @property
-    def page_size_cap(self) -> int:
-        return self.options.page_size_cap
-
-    @property
-    def strict_client_id(self) -> bool:
-        return self.options.strict_client_id
 
     # ------------------------------------------------------------------ kit hooks
     def build_state(self, preset: str, seed: int) -> None:
@@ -143,20 +126,6 @@ class SeveraSimulator(Simulator):
         self.auth.purge(self.clock.now())
 
     # ------------------------------------------------------------------ Python API
-    @property
-    def state(self) -> SeveraState:
-        """Every organisation, API client and live token (what a snapshot holds)."""
-        return self.backend.state
-
-    @property
-    def refs(self) -> dict[str, Any]:
-        """The preset's labels ("main", "second") -> organisation GUIDs."""
-        return self.backend.refs
-
-    @property
-    def auth(self) -> AuthStore:
-        return self.backend.auth
-
     def tenant(self, org: str) -> OrganizationBackend:
         """The backend of an organisation, by GUID, name, or the preset labels "main"/"second"."""
         return self.backend.tenant(org)
