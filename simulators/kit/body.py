@@ -13,6 +13,10 @@ answers in the service's own envelope:
   cut such a body at the limit and the service reported "bad JSON");
 * 408 when the client stops sending (a socket read timeout) or takes longer than `deadline`
   seconds for the whole body; 400 when it closes the connection before the body is complete.
+
+Routes read the parsed body with `request_json` (the kit parses JSON before it takes the lock,
+so no route parses under it) and control routes with `json_body`; a route marked `@unlocked`
+takes the simulator's lock itself around its state changes.
 """
 
 from __future__ import annotations
@@ -24,8 +28,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import g, request
+
+from .errors import ControlError
+from .jsontext import DEFAULT_MAX_DEPTH, parse_json
+
 BODY_PROBLEM_KEY = "severa_sandbox.body_problem"
 CHUNK = 64 * 1024
+CONTROL_MAX_DEPTH = 100  # snapshots nest about ten levels deep; anything far deeper is not ours
 
 
 class BodyProblem(Exception):
@@ -146,3 +156,42 @@ class BodyBuffer:
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ.pop("wsgi.input_terminated", None)
         return self.app(environ, start_response)
+
+
+# ---------------------------------------------------------------------------- what routes read
+def request_json(max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """The request's JSON body, parsed once per request (a ValueError, like `parse_json`, when it
+    is not JSON). The kit parses bodies before a route takes the simulator's lock, so routes that
+    read their body through this never parse under it."""
+    cache: dict[int, tuple[bool, Any]] = g.setdefault("sim_json", {})
+    if max_depth not in cache:
+        try:
+            cache[max_depth] = (True, parse_json(request.get_data(), max_depth))
+        except ValueError as exc:
+            cache[max_depth] = (False, exc)
+    ok, value = cache[max_depth]
+    if not ok:
+        raise value
+    return value
+
+
+def json_body(required: bool = False) -> dict[str, Any]:
+    """The JSON object of a control-plane request, or a clear ControlError."""
+    if not request.get_data().strip():
+        if required:
+            raise ControlError("expected a JSON object in the request body")
+        return {}
+    try:
+        data = request_json(CONTROL_MAX_DEPTH)
+    except ValueError as exc:
+        raise ControlError(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ControlError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def unlocked(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a route that takes `sim.lock` itself, only around its state changes, so its slow
+    work (parsing and validating an upload) never holds up the fake's other callers."""
+    view.sim_unlocked = True  # type: ignore[attr-defined]
+    return view

@@ -88,6 +88,18 @@ class _Record:
     shown: tuple[Redactor, JournalEntry] | None = None
 
 
+# the journal's filters: name -> does a recorded exchange match the value
+ENTRY_FILTERS: dict[str, Callable[[_Record, Any], bool]] = {
+    "method": lambda e, v: e.method.upper() == v.upper(),
+    "path": lambda e, v: v in e.path,
+    "path_prefix": lambda e, v: e.path.startswith(v),
+    "status": lambda e, v: e.status == v,  # 0: a simulated network fault (no answer)
+    "tenant": lambda e, v: e.tenant == v,
+    "since_id": lambda e, v: e.id > v,
+    "faulted": lambda e, v: (e.fault is not None) == v,
+}
+
+
 def _headers(items: Iterable[tuple[str, str]], which: str, notes: list[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     dropped = 0
@@ -188,40 +200,18 @@ class Journal:
             self.dropped = 0
             self.bytes = 0
 
-    def entries(
-        self,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-        path_prefix: str | None = None,
-        status: int | None = None,
-        tenant: str | None = None,
-        since_id: int | None = None,
-        faulted: bool | None = None,
-        limit: int | None = None,
-    ) -> list[JournalEntry]:
-        """The matching exchanges, oldest first (`limit`: the newest `limit` of them), redacted."""
+    def entries(self, *, limit: int | None = None, **filters: Any) -> list[JournalEntry]:
+        """The exchanges matching every filter of `ENTRY_FILTERS` (None or "" filters nothing),
+        oldest first (`limit`: the newest `limit` of them), redacted."""
         if limit is not None and limit < 1:
             raise ValueError(f"limit: expected a positive number of entries, got {limit}")
+        unknown = sorted(set(filters) - set(ENTRY_FILTERS))
+        if unknown:
+            raise TypeError(f"unknown journal filter(s) {unknown}; known: {', '.join(ENTRY_FILTERS)}")
+        wanted = [(ENTRY_FILTERS[name], v) for name, v in filters.items() if v is not None and v != ""]
         with self._lock:
             items = list(self._records)
-        out = []
-        for e in items:
-            if method and e.method.upper() != method.upper():
-                continue
-            if path and path not in e.path:
-                continue
-            if path_prefix and not e.path.startswith(path_prefix):
-                continue
-            if status is not None and e.status != status:
-                continue
-            if tenant and e.tenant != tenant:
-                continue
-            if since_id is not None and e.id <= since_id:
-                continue
-            if faulted is not None and (e.fault is not None) != faulted:
-                continue
-            out.append(e)
+        out = [e for e in items if all(keep(e, v) for keep, v in wanted)]
         if limit is not None:
             out = out[-limit:]
         redactor = self.redactor()

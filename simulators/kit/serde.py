@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -84,3 +85,10 @@ def from_json(tp: Any, data: Any) -> Any:
         if tp is int and isinstance(data, str) and data.isdigit():
             return int(data)
     return data
+
+
+def pick(obj: Any, names: Iterable[str], rename: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``{name: obj.name}`` for `names`, in their order; a name shown as ``rename[name]`` where
+    given (``{"from_header": "from"}``). The JSON of an object whose wire names are its own."""
+    rename = rename or {}
+    return {rename.get(name, name): getattr(obj, name) for name in names}

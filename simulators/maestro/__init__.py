@@ -1,5 +1,5 @@
 """The Maestro fake (Maestro ERP, Finnish accounting): a designed API, see `openapi.yaml`."""
 
-from .simulator import MaestroSimulator
+from .service import MaestroSimulator
 
 __all__ = ["MaestroSimulator"]

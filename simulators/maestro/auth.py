@@ -8,34 +8,28 @@ error body. The key decides the tenant: a company never sees another company's d
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
-from flask import request
-
+from .backend import CompanyBackend
 from .errors import MaestroError, detail
-
-if TYPE_CHECKING:
-    from .models import CompanyBackend
-    from .simulator import MaestroSimulator
 
 API_KEY_HEADER = "X-Maestro-Api-Key"
 
 
-def company_for_key(sim: MaestroSimulator, key: str | None) -> CompanyBackend | None:
+def company_for_key(companies: Iterable[CompanyBackend], key: str | None) -> CompanyBackend | None:
     if not key:
         return None
     found = None
-    for backend in sim.companies.values():
+    for backend in companies:
         # compare against every key, in constant time per key
         if hmac.compare_digest(backend.company.api_key.encode(), key.encode()):
             found = backend
     return found
 
 
-def current_backend(sim: MaestroSimulator, req: Any = None) -> CompanyBackend:
-    """The company of the request's API key, or 401 in Maestro's error body."""
-    req = req or request
-    key = (req.headers.get(API_KEY_HEADER) or "").strip()
+def authenticate(companies: Iterable[CompanyBackend], key: str | None) -> CompanyBackend:
+    """The company of an API key, or 401 in Maestro's error body."""
+    key = (key or "").strip()
     if not key:
         raise MaestroError(
             401,
@@ -43,7 +37,7 @@ def current_backend(sim: MaestroSimulator, req: Any = None) -> CompanyBackend:
             f"The {API_KEY_HEADER} header is missing.",
             [detail(API_KEY_HEADER, "is required")],
         )
-    backend = company_for_key(sim, key)
+    backend = company_for_key(companies, key)
     if backend is None:
         raise MaestroError(
             401,

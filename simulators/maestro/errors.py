@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Response, jsonify
 
+from simulators.kit import ServiceError
+
 # HTTP status -> the code used when nobody names a more specific one.
 DEFAULT_CODES = {
     400: "bad_request",
@@ -33,7 +35,7 @@ def detail(field: str | None, message: str) -> dict[str, Any]:
     return {"field": field, "message": message}
 
 
-class MaestroError(Exception):
+class MaestroError(ServiceError):
     """Raised anywhere in a request; becomes Maestro's error body with `status`."""
 
     def __init__(
@@ -42,6 +44,9 @@ class MaestroError(Exception):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details = details or []
+
+    def response(self) -> Response:
+        return error_response(self.status, self.message, code=self.code, details=self.details)
 
 
 def normalise_details(details: Any) -> list[dict[str, Any]]:

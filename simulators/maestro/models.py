@@ -22,14 +22,15 @@ idempotent on the Severa invoice GUID: the first import wins.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 FALLBACK_PRODUCT_CODE = "A/0"
 DEFAULT_SOURCE_STATUS = "Odottaa siirtoa Maestroon"
 DEFAULT_TRANSFERRED_STATUS = "Siirretty Maestroon"
 CENT = Decimal("0.01")
+# preset data and new companies are stamped with this fixed anchor (never the clock): same seed, same state
+ANCHOR = datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
 
 SOURCE_KIND_FI = {"product": "tuote", "work_type": "työlaji", "travel_expense": "matkakulu"}
 
@@ -52,9 +53,6 @@ class Company:
     business_id: str
     api_key: str
 
-    def to_api(self) -> dict[str, Any]:
-        return {"company_id": self.company_id, "name": self.name, "business_id": self.business_id}
-
 
 @dataclass
 class Product:
@@ -66,18 +64,6 @@ class Product:
     vat_rate: float
     active: bool
     updated_at: datetime
-
-    def to_api(self, fallback_code: str) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "unit": self.unit,
-            "vat_rate": self.vat_rate,
-            "active": self.active,
-            # exactly one product is the fallback: the one the settings name (A/0 stays protected)
-            "fallback": self.code == fallback_code,
-            "updated_at": iso(self.updated_at),
-        }
 
 
 @dataclass
@@ -95,21 +81,6 @@ class Customer:
     severa_customer_guid: str | None
     created_at: datetime
     updated_at: datetime
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "customer_number": self.customer_number,
-            "name": self.name,
-            "business_id": self.business_id,
-            "vat_number": self.vat_number,
-            "einvoice_address": self.einvoice_address,
-            "einvoice_operator": self.einvoice_operator,
-            "email": self.email,
-            "billing_address": dict(self.billing_address) if self.billing_address is not None else None,
-            "severa_customer_guid": self.severa_customer_guid,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
 
 
 @dataclass
@@ -132,25 +103,6 @@ class BookedRow:
     reason: str  # code_matched | empty_code | unknown_code | inactive_product
     matched_code: str | None
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "row_number": self.row_number,
-            "source_kind": self.source_kind,
-            "codes": list(self.codes),
-            "description": self.description,
-            "quantity": self.quantity,
-            "unit": self.unit,
-            "unit_price": self.unit_price,
-            "vat_rate": self.vat_rate,
-            "net_amount": self.net_amount,
-            "vat_amount": self.vat_amount,
-            "gross_amount": self.gross_amount,
-            "product_code": self.product_code,
-            "booking": self.booking,
-            "reason": self.reason,
-            "matched_code": self.matched_code,
-        }
-
 
 @dataclass
 class SalesInvoice:
@@ -171,25 +123,6 @@ class SalesInvoice:
     rows: list[BookedRow]
     status: str = "imported"
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "invoice_id": self.invoice_id,
-            "severa_invoice_guid": self.severa_invoice_guid,
-            "invoice_number": self.invoice_number,
-            "invoice_date": self.invoice_date,
-            "due_date": self.due_date,
-            "customer_number": self.customer_number,
-            "currency": self.currency,
-            "reference_number": self.reference_number,
-            "total_excluding_vat": self.total_excluding_vat,
-            "total_vat": self.total_vat,
-            "total_including_vat": self.total_including_vat,
-            "status": self.status,
-            "imported_at": iso(self.imported_at),
-            "fallback_row_count": sum(1 for r in self.rows if r.booking == "fallback"),
-            "rows": [r.to_api() for r in self.rows],
-        }
-
 
 @dataclass
 class ImportLogEntry:
@@ -209,23 +142,6 @@ class ImportLogEntry:
     source_codes: list[str] = field(default_factory=list)
     product_code: str | None = None
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "logged_at": iso(self.logged_at),
-            "level": self.level,
-            "event": self.event,
-            "message": self.message,
-            "invoice_number": self.invoice_number,
-            "severa_invoice_guid": self.severa_invoice_guid,
-            "invoice_id": self.invoice_id,
-            "row_number": self.row_number,
-            "source_kind": self.source_kind,
-            "source_code": self.source_code,
-            "source_codes": list(self.source_codes),
-            "product_code": self.product_code,
-        }
-
 
 @dataclass
 class IntegrationSettings:
@@ -235,65 +151,3 @@ class IntegrationSettings:
     transferred_status_name: str
     fallback_product_code: str
     updated_at: datetime
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "source_status_name": self.source_status_name,
-            "transferred_status_name": self.transferred_status_name,
-            "fallback_product_code": self.fallback_product_code,
-            "updated_at": iso(self.updated_at),
-        }
-
-
-@dataclass
-class CompanyBackend:
-    """Everything one Maestro company holds. Reset = build a new one."""
-
-    company: Company
-    settings: IntegrationSettings
-    products: dict[str, Product] = field(default_factory=dict)
-    customers: dict[str, Customer] = field(default_factory=dict)
-    invoices: dict[int, SalesInvoice] = field(default_factory=dict)
-    import_log: list[ImportLogEntry] = field(default_factory=list)
-    next_invoice_id: int = 100001
-    next_log_id: int = 1
-
-    # ------------------------------------------------------------------ products
-    def ensure_fallback_product(self, now: datetime) -> None:
-        """`A/0` always exists (Maestro ships with it)."""
-        if FALLBACK_PRODUCT_CODE not in self.products:
-            self.products[FALLBACK_PRODUCT_CODE] = Product(
-                FALLBACK_PRODUCT_CODE, "Kohdistamattomat rivit", "kpl", 25.5, True, now
-            )
-
-    def is_protected(self, code: str) -> bool:
-        return code in {FALLBACK_PRODUCT_CODE, self.settings.fallback_product_code}
-
-    def match_row(self, codes: list[str]) -> tuple[str, str, str, str | None]:
-        """(product_code, booking, reason, matched_code) for a row with these codes."""
-        usable = [c for c in codes if c.strip()]
-        if not usable:
-            return self.settings.fallback_product_code, "fallback", "empty_code", None
-        inactive = False
-        for code in usable:
-            product = self.products.get(code.strip())
-            if product is not None:
-                if product.active:
-                    return product.code, "matched", "code_matched", code
-                inactive = True
-        reason = "inactive_product" if inactive else "unknown_code"
-        return self.settings.fallback_product_code, "fallback", reason, None
-
-    # ------------------------------------------------------------------ invoices and log
-    def find_invoice_by_guid(self, guid: str) -> SalesInvoice | None:
-        wanted = guid.lower()
-        for inv in self.invoices.values():
-            if inv.severa_invoice_guid.lower() == wanted:
-                return inv
-        return None
-
-    def log(self, now: datetime, level: str, event: str, message: str, **fields: Any) -> ImportLogEntry:
-        entry = ImportLogEntry(self.next_log_id, now, level, event, message, **fields)
-        self.next_log_id += 1
-        self.import_log.append(entry)
-        return entry

@@ -21,23 +21,12 @@ show that one company's key never sees another's data.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 
 from faker import Faker
 from stdnum.fi import ytunnus
 
-from .models import (
-    DEFAULT_SOURCE_STATUS,
-    DEFAULT_TRANSFERRED_STATUS,
-    FALLBACK_PRODUCT_CODE,
-    Company,
-    CompanyBackend,
-    IntegrationSettings,
-    Product,
-)
-
-# Preset data is stamped with a fixed anchor (not the clock) so the same seed gives the same state.
-ANCHOR = datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
+from .backend import CompanyBackend, new_company_backend
+from .models import ANCHOR, Company, Product
 
 # code, name, unit, VAT % -- mirrors of Severa demo codes
 MIRRORED_PRODUCTS: list[tuple[str, str, str, float]] = [
@@ -85,15 +74,6 @@ def make_api_key(rng: random.Random) -> str:
     return "mae_" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(32))
 
 
-def new_company_backend(company: Company) -> CompanyBackend:
-    settings = IntegrationSettings(
-        DEFAULT_SOURCE_STATUS, DEFAULT_TRANSFERRED_STATUS, FALLBACK_PRODUCT_CODE, ANCHOR
-    )
-    backend = CompanyBackend(company=company, settings=settings)
-    backend.ensure_fallback_product(ANCHOR)
-    return backend
-
-
 def build_companies(preset: str, seed: int) -> dict[str, CompanyBackend]:
     """The companies of `preset`, keyed by company id."""
     rng = random.Random(seed)
@@ -115,3 +95,8 @@ def build_companies(preset: str, seed: int) -> dict[str, CompanyBackend]:
     )
     second.products["KONS"] = Product("KONS", "Konsultointi", "h", 25.5, True, ANCHOR)
     return {main.company.company_id: main, second.company.company_id: second}
+
+
+def build(preset: str, seed: int) -> dict[str, CompanyBackend]:
+    """The companies of `preset` for `seed` (the state the simulator's backend wraps)."""
+    return build_companies(preset, seed)

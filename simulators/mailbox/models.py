@@ -1,4 +1,4 @@
-"""The mailbox's state: the e-mails it received, parsed once on arrival."""
+"""The mailbox's state: the e-mails it received, parsed once on arrival (`parse_message`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from simulators.kit.jsontext import has_lone_surrogate
+from simulators.kit.serde import pick
 
 
 @dataclass
@@ -16,6 +17,13 @@ class Attachment:
     filename: str | None
     content_type: str
     size: int
+
+
+# the order of a message's fields in a snapshot and on the control plane
+RECORD = (
+    *("id", "received_at", "mail_from", "rcpt_tos", "subject", "from_header", "to_header", "message_id"),
+    *("text", "attachments", "size", "html", "headers", "peer", "auth_user", "raw"),
+)
 
 
 @dataclass
@@ -39,32 +47,11 @@ class MailMessage:
     auth_user: str | None = None  # who logged in (never the password)
     raw: str = ""
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "received_at": self.received_at,
-            "mail_from": self.mail_from,
-            "rcpt_tos": self.rcpt_tos,
-            "subject": self.subject,
-            "from": self.from_header,
-            "to": self.to_header,
-            "message_id": self.message_id,
-            "text": self.text,
-            "attachments": [vars(a) for a in self.attachments],
-            "size": self.size,
-        }
-
-    def detail(self) -> dict[str, Any]:
-        return {
-            **self.summary(),
-            "html": self.html,
-            "headers": self.headers,
-            "peer": self.peer,
-            "auth_user": self.auth_user,
-        }
-
     def to_json(self) -> dict[str, Any]:
-        return {**self.detail(), "raw": self.raw}
+        """The whole record (what a snapshot holds); `views.py` shows parts of it."""
+        out = pick(self, RECORD, {"from_header": "from", "to_header": "to"})
+        out["attachments"] = [vars(a) for a in self.attachments]
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> MailMessage:

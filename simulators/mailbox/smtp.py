@@ -12,9 +12,11 @@ import logging
 import socket
 import threading
 import warnings
-from typing import Any
+from typing import Any, Protocol
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from .auth import smtp_login_ok
 
 
 class _QuietLoginData(logging.Filter):
@@ -25,6 +27,30 @@ class _QuietLoginData(logging.Filter):
 
 
 logging.getLogger("mail.log").addFilter(_QuietLoginData())
+
+
+class Deliver(Protocol):
+    def __call__(
+        self, mail_from: str, rcpt_tos: list[str], content: bytes, *, peer: str | None, auth_user: str | None
+    ) -> Any: ...
+
+
+class DataHandler:
+    """aiosmtpd handler: hands each DATA to `deliver` (the simulator's `receive`)."""
+
+    def __init__(self, deliver: Deliver) -> None:
+        self.deliver = deliver
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        content = envelope.original_content or envelope.content or b""
+        if isinstance(content, str):
+            content = content.encode("utf-8", "replace")
+        peer = session.peer[0] if isinstance(session.peer, tuple) else None
+        auth = session.auth_data if isinstance(session.auth_data, str) else None
+        msg = self.deliver(
+            envelope.mail_from or "", list(envelope.rcpt_tos), content, peer=peer, auth_user=auth
+        )
+        return f"250 2.0.0 Ok: queued as {msg.id}"
 
 
 class SmtpListener:
@@ -54,9 +80,9 @@ class SmtpListener:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         user = auth_data.login.decode("utf-8", "replace")
-        if self.credentials is None:  # the sandbox accepts any login and remembers who it was
+        ok = smtp_login_ok(self.credentials, user, auth_data.password.decode("utf-8", "replace"))
+        if self.credentials is None:
             return AuthResult(success=True, auth_data=user)
-        ok = (user, auth_data.password.decode("utf-8", "replace")) == self.credentials
         return AuthResult(success=ok, auth_data=user if ok else None, handled=False)
 
     def _protocol(self) -> SMTP:

@@ -14,17 +14,33 @@ fake and where they come from:
   or not a valid Finvoice [inferred]; ``details`` lists the validator messages.
 * ``bid_already_taken`` (422, message ``BID ALREADY TAKEN``) – second registration of a
   business ID [doc].
-* ``not_found`` (404), ``uuid_conflict`` (409) [inferred].
+* ``not_found`` (404), ``uuid_conflict`` (409: a uuid another company used) [inferred].
+* ``uuid_already_used`` (409) – a uuid sent again with *another* invoice (the default
+  ``MaventaSimulator(uuid_reuse="refuse")``) [inferred: Maventa documents no answer].
+* ``format_not_supported`` / ``invalid_file`` / ``file_too_large`` / ``storage_limit_exceeded``
+  – uploads the fake cannot take [inferred].
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Response, jsonify
 
+from simulators.kit import ServiceError
 
-class MaventaError(Exception):
+# HTTP status -> the code of an error the kit answers (a fault rule, an unknown route, a bug)
+DEFAULT_CODES = {
+    401: "auth_unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "file_too_large",
+    429: "rate_limited",
+}
+
+
+class MaventaError(ServiceError):
     """An API error in Maventa's own envelope; raised anywhere below the routes."""
 
     def __init__(self, status: int, code: str, message: str, details: Iterable[str] | None = None) -> None:
@@ -54,6 +70,13 @@ def error_body(code: str, message: str, details: object = None) -> dict[str, obj
     else:
         items = [str(details)]
     return {"code": code, "message": message, "details": items}
+
+
+def error_response(status: int, message: str, *, code: str | None = None, details: Any = None) -> Response:
+    default = DEFAULT_CODES.get(status, "internal_error" if status >= 500 else "invalid_parameters")
+    resp = jsonify(error_body(code or default, message, details))
+    resp.status_code = status
+    return resp
 
 
 def bad_request(message: str, details: Iterable[str] | None = None) -> MaventaError:

@@ -15,6 +15,27 @@ from typing import Any
 from simulators.kit.ids import IdFactory
 
 ID_NAMESPACE = uuid.UUID("6f1c1f52-3f0e-4b57-9a57-8d0a6c5e7a01")
+MAX_UPLOAD_EXPANDED = 25 * 1024 * 1024  # [inferred] everything one upload unpacks to
+MAX_COMPANY_STORAGE = 256 * 1024 * 1024  # [inferred] the uploaded files the fake keeps per company
+UUID_REUSE = ("refuse", "replay")
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class MaventaOptions:
+    """How the fake behaves where Maventa's behaviour is not public (see `MaventaSimulator`)."""
+
+    polls_to_deliver: int = 1
+    delivery_seconds: float = 60.0
+    require_vendor_key: bool = False
+    print_prices: dict[str, Any] | None = None
+    max_upload_expanded: int = MAX_UPLOAD_EXPANDED
+    max_company_storage: int = MAX_COMPANY_STORAGE
+    uuid_reuse: str = "refuse"  # a uuid sent again with another invoice: refuse (409) | replay (201)
+    sender_from: str = "invoice"  # an invoice's sender: the Finvoice seller | the account's company
 
 
 @dataclass
@@ -122,6 +143,7 @@ class Invoice:
     polls: int = 0
     destination: str = ""
     revision: dict[str, Any] = field(default_factory=dict)
+    content_digest: str = ""  # what a repeated uuid is compared by (finvoice.content_digest)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -108,18 +108,7 @@ class PrintJob:
     charge: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "pages": self.pages,
-            "sheets": self.sheets,
-            "cover_page": self.cover_page,
-            "own_image": self.own_image,
-            "color": self.color,
-            "duplex": self.duplex,
-            "letter_class": self.letter_class,
-            "attachment_pages": self.attachment_pages,
-            "dropped_attachments": self.dropped_attachments,
-            "charge": self.charge,
-        }
+        return asdict(self)
 
 
 def plan_print_job(

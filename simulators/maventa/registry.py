@@ -8,7 +8,6 @@ with Maventa's operator code ``003721291126``.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .models import MaventaState, Receiver
 
@@ -87,26 +86,3 @@ def search(
     if countries:
         out = [r for r in out if r.country in countries]
     return out
-
-
-def receiver_json(r: Receiver) -> dict[str, Any]:
-    """``API_Entities_LookupEntryReceiver``."""
-    return {
-        "eia": f"0037:{r.eia[4:]}" if r.eia.startswith("0037") else r.eia,
-        "identifier": {
-            "scheme": "iso6523-actorid-upis" if r.network == "PEPPOL" else "FI-OVT",
-            "eaid_name": "FI:OVT" if r.eia.startswith("0037") else "FI:EIA",
-            "eaid_code": "0216" if r.eia.startswith("0037") else "",
-            "endpoint_id": r.eia,
-        },
-        "network": r.network,
-        "operator": r.operator,
-        "document_types": [
-            {
-                "document_type": "INVOICE",
-                "document_identifier": "FINVOICE30",
-                "process_identifier": "urn:finvoice:3.0",
-            }
-        ],
-        "participant": {"id": r.eia, "name": r.name, "bid": r.bid, "country": r.country},
-    }

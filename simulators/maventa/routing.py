@@ -10,6 +10,9 @@
 3. **Print** if not disabled: needs ``send_invoice_print.enabled`` (else the real message
    ``The invoice could not be sent to the print service. Print service is not enabled``) and a
    full postal address (street, post code, town, country code).
+
+A **reroute** (``PUT /v1/invoices/{id}/reroute/{channel}``) names its one channel and what it
+needs (`plan_reroute`); an e-invoice pair is checked as above, print needs the print service.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from . import registry
+from .errors import bad_request, not_found
 from .finvoice import InvoiceData, is_valid_ovt
 from .models import Company, MaventaState, RoutePlan
 
@@ -32,7 +37,14 @@ NO_ROUTE = (
     "used and printing is not allowed for this invoice"
 )
 DUPLICATE_WINDOW = timedelta(days=7)
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PRINT_ADDRESS_FIELDS = {  # reroute/print body field -> the address it makes
+    "recipient_name": "name",
+    "recipient_address1": "street",
+    "recipient_post_code": "post_code",
+    "recipient_post_office": "town",
+    "recipient_country": "country",
+}
 
 
 @dataclass
@@ -43,7 +55,7 @@ class Overrides:
     disabled: set[str] = field(default_factory=set)
 
 
-def _pair_error(state: MaventaState, eia: str, operator: str) -> str:
+def pair_error(state: MaventaState, eia: str, operator: str) -> str:
     if not 2 <= len(eia) <= 35:
         return f"Invalid e-invoice address '{eia}'"
     if eia.startswith("0037") and eia[4:12].isdigit() and not is_valid_ovt(eia):
@@ -73,7 +85,7 @@ def plan_route(state: MaventaState, company: Company, data: InvoiceData, ov: Ove
     # 1. e-invoice
     if "einvoice" not in ov.disabled and not force_email:
         if eia and operator:
-            err = _pair_error(state, eia, operator)
+            err = pair_error(state, eia, operator)
             if err:
                 return RoutePlan(channel=None, error=err, eia=eia, operator=operator)
             return RoutePlan(channel="EINVOICE", eia=eia, operator=operator)
@@ -103,7 +115,7 @@ def plan_route(state: MaventaState, company: Company, data: InvoiceData, ov: Ove
             notes.append("Registry entries found but name and business ID did not both match; not e-invoiced")
     # 2. e-mail
     email_on = bool(settings.get("send_invoice_email", {}).get("enabled", True))
-    if "email" not in ov.disabled and email and email_on and _EMAIL_RE.fullmatch(email):
+    if "email" not in ov.disabled and email and email_on and EMAIL_RE.fullmatch(email):
         return RoutePlan(channel="EMAIL", email=email, notes=notes)
     if force_email:
         return RoutePlan(
@@ -146,3 +158,29 @@ def duplicate_number_error(state: MaventaState, company: Company, number: str, n
                 f"(stop duplicate invoice numbers is on)"
             )
     return ""
+
+
+def plan_reroute(state: MaventaState, company: Company, channel: str, body: dict[str, Any]) -> RoutePlan:
+    """The one route a reroute names (``einvoice``, ``email`` or ``print``), or a 400/404."""
+    if channel == "einvoice":
+        eia, op = str(body.get("recipient_eia") or ""), str(body.get("recipient_operator") or "")
+        if not eia or not op:
+            raise bad_request("recipient_eia and recipient_operator are required")
+        err = pair_error(state, eia, op)
+        return RoutePlan(channel=None if err else "EINVOICE", error=err, eia=eia, operator=op)
+    if channel == "email":
+        email = str(body.get("recipient_email") or "")
+        if not EMAIL_RE.fullmatch(email):
+            raise bad_request("recipient_email is missing or invalid")
+        return RoutePlan(channel="EMAIL", email=email)
+    if channel == "print":
+        missing = [n for n in PRINT_ADDRESS_FIELDS if not str(body.get(n) or "").strip()]
+        if missing:
+            raise bad_request("Missing required parameters", [f"{m} is missing" for m in missing])
+        enabled = company.settings.get("send_invoice_print", {}).get("enabled")
+        address = {key: str(body[field]) for field, key in PRINT_ADDRESS_FIELDS.items()}
+        address["country"] = address["country"].upper()
+        return RoutePlan(
+            channel="PRINT" if enabled else None, error="" if enabled else PRINT_NOT_ENABLED, address=address
+        )
+    raise not_found("Route")

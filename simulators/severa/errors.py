@@ -17,6 +17,8 @@ from typing import Any
 
 from flask import Response, jsonify
 
+from simulators.kit import ServiceError
+
 DEFAULT_TYPES = {
     400: "InvalidParameter",
     401: "AuthenticationRequired",
@@ -30,8 +32,33 @@ DEFAULT_TYPES = {
 
 RATE_LIMIT_TEXT = "API calls quota exceeded! maximum admitted {limit} per 1s."
 
+# Severa's ExceptionTypeEnum: a fault rule's `code` that names one of these becomes the `type`
+EXCEPTION_TYPES = frozenset(
+    {
+        "InternalSystemError",
+        "AuthenticationRequired",
+        "AddonMissing",
+        "FeatureIsNotEnabled",
+        "InvalidParameter",
+        "InvalidOperation",
+        "InvalidRequest",
+        "InsufficientApiScope",
+        "InvalidApiVersion",
+        "ConfigurationError",
+        "UserLicenseType",
+        "TermsOfServiceNotApproved",
+        "HttpsRequired",
+        "OrganizationNotActive",
+        "PermissionDenied",
+        "TrialExpired",
+        "NotAvailableInTrial",
+        "InvalidRecaptcha",
+        "AddonMissingTermsOfServiceApproval",
+    }
+)
 
-class SeveraError(Exception):
+
+class SeveraError(ServiceError):
     """An error answered in the ExceptionModel envelope."""
 
     def __init__(
@@ -113,3 +140,23 @@ def rate_limited(limit: int, retry_after: int) -> Response:
     resp = Response(RATE_LIMIT_TEXT.format(limit=limit), status=429, content_type="text/plain")
     resp.headers["Retry-After"] = str(max(1, retry_after))
     return resp
+
+
+class RateLimited(SeveraError):
+    """More than `limit` calls in a second from one client."""
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(429, RATE_LIMIT_TEXT.format(limit=limit))
+        self.limit, self.retry_after = limit, retry_after
+
+    def response(self) -> Response:
+        return rate_limited(self.limit, self.retry_after)
+
+
+def error_response(status: int, message: str, *, code: str | None = None, details: Any = None) -> Response:
+    """The envelope of an error the kit answers (a fault rule, an unknown route, a bug)."""
+    return envelope(status, message, type=code if code in EXCEPTION_TYPES else None)
+
+
+def invalid_text_response(field: str, message: str) -> Response:
+    return bad_param(field, message, "RequestBody").response()

@@ -196,16 +196,17 @@ class Customer:
     number: int
     vat_number: str | None  # Y-tunnus (business ID)
     audit: Audit
-    email: str | None = None
-    e_invoice_address: str | None = None
-    e_invoice_operator: str | None = None
-    website: str | None = None
-    notes: str | None = None
     is_active: bool = True
     is_internal: bool = False
+    # how it is invoiced: e-invoice address and operator, e-mail, terms
+    e_invoice_address: str | None = None
+    e_invoice_operator: str | None = None
+    email: str | None = None
     payment_term: int = 14
     overdue_interest: float = 8.0
     vat_rate: float = 25.5
+    website: str | None = None
+    notes: str | None = None
     headquarter_address_guid: str | None = None
     owner_guid: str | None = None
 
@@ -390,3 +391,12 @@ class Token:
     access_expires: datetime
     refresh_expires: datetime
     refresh_used: bool = False
+
+
+@dataclass
+class SeveraState:
+    """What a snapshot holds: every organisation (tenant), the API clients and the live tokens."""
+
+    organizations: dict[str, Organization] = field(default_factory=dict)
+    clients: dict[str, ApiClient] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)

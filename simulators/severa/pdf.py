@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
+from .backend import OrganizationBackend as Backend
 from .models import Invoice
-from .state import Backend, last_changed
+from .rows import last_changed
 
 
 def _t(text: object) -> str:

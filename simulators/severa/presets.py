@@ -36,6 +36,7 @@ from typing import Any
 from faker import Faker
 
 from .auth import ALL_SCOPES
+from .backend import OrganizationBackend as Backend
 from .models import (
     Address,
     ApiClient,
@@ -48,12 +49,12 @@ from .models import (
     OrganizationDetails,
     Product,
     Project,
+    SeveraState,
     TravelExpenseType,
     User,
     WorkType,
 )
 from .references import finnish_iban, ovt, random_ytunnus, vat_form
-from .state import Backend, SeveraState
 
 ANCHOR = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # every preset timestamp is ANCHOR minus something
 
@@ -482,3 +483,8 @@ def build_empty(seed: int) -> tuple[SeveraState, dict[str, Any]]:
 def demo_dates() -> tuple[date, date]:
     """The invoice-date range the demo invoices span."""
     return (ANCHOR - timedelta(days=60)).date(), ANCHOR.date()
+
+
+def build(preset: str, seed: int) -> tuple[SeveraState, dict[str, Any]]:
+    """The state of `preset` ("demo" or "empty") for `seed`, and its labels ("main", ...)."""
+    return (build_demo if preset == "demo" else build_empty)(seed)

@@ -12,56 +12,34 @@ rule matches both. Options:
 
 Tenants are organisations; `tenant_of` names a request's organisation GUID (fault rules
 can match on it). Python API for tests and scenarios: `sim.tenant(name_or_guid)` gives the
-`Backend` (create invoices with rows, set statuses, add statuses), `sim.main` / `sim.second`
-the demo tenants, `sim.client_credentials(label)` one client's credentials.
+`OrganizationBackend` (create invoices with rows, set statuses, add statuses), `sim.main` /
+`sim.second` the demo tenants, `sim.client_credentials(label)` one client's credentials.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Request, Response, jsonify
-
-from simulators.kit import ControlError, SimClock, Simulator, json_body, request_json
+from simulators.kit import Alias, SimClock, Simulator
 from simulators.kit.serde import from_json, to_json
 
-from . import api, views
+from . import actors, errors, presets, routes
 from .auth import AuthStore
-from .errors import SeveraError, bad_param, envelope, rate_limited
-from .presets import build_demo, build_empty
+from .backend import OrganizationBackend, SeveraBackend, SeveraOptions
+from .models import SeveraState
 from .ratelimit import SlidingWindowLimiter
-from .state import Backend, SeveraState
-
-EXCEPTION_TYPES = {
-    "InternalSystemError",
-    "AuthenticationRequired",
-    "AddonMissing",
-    "FeatureIsNotEnabled",
-    "InvalidParameter",
-    "InvalidOperation",
-    "InvalidRequest",
-    "InsufficientApiScope",
-    "InvalidApiVersion",
-    "ConfigurationError",
-    "UserLicenseType",
-    "TermsOfServiceNotApproved",
-    "HttpsRequired",
-    "OrganizationNotActive",
-    "PermissionDenied",
-    "TrialExpired",
-    "NotAvailableInTrial",
-    "InvalidRecaptcha",
-    "AddonMissingTermsOfServiceApproval",
-}
 
 
-class SeveraSimulator(Simulator):
-    service = "severa"
-    state_version = 1
-    presets = ("empty", "demo")
-    default_preset = "demo"
+class SeveraSimulator(Simulator, service="severa", routes=routes, actors=actors, errors=errors):
+    backend: SeveraBackend
+    # the options and the state under their old names (the Python API of tests and scenarios)
+    rate_limit = Alias[bool]("options", "rate_limit")
+    rate_limit_per_second = Alias[int]("options", "rate_limit_per_second")
+    page_size_cap = Alias[int]("options", "page_size_cap")
+    strict_client_id = Alias[bool]("options", "strict_client_id")
+    state = Alias[SeveraState]("backend", "state")  # every organisation, API client and live token
+    refs = Alias[dict[str, Any]]("backend", "refs")  # the preset's labels ("main", ...) -> GUIDs
+    auth = Alias[AuthStore]("backend", "auth")
 
     def __init__(
         self,
@@ -75,21 +53,20 @@ class SeveraSimulator(Simulator):
         clock: SimClock | None = None,
         **kwargs: Any,
     ) -> None:
-        self.rate_limit = rate_limit
-        self.rate_limit_per_second = rate_limit_per_second
-        self.page_size_cap = page_size_cap
-        self.strict_client_id = strict_client_id
+        self.options = SeveraOptions(rate_limit, rate_limit_per_second, page_size_cap, strict_client_id)
         self.limiter = SlidingWindowLimiter(rate_limit_per_second)
-        self.state = SeveraState()
-        self.refs: dict[str, Any] = {}
         super().__init__(preset, seed, clock=clock, **kwargs)
 
     # ------------------------------------------------------------------ kit hooks
     def build_state(self, preset: str, seed: int) -> None:
-        state, refs = (build_demo if preset == "demo" else build_empty)(seed)
-        self.state, self.refs = state, refs
-        self.auth = AuthStore(self.state.clients, self.state.tokens, self.ids)
+        state, refs = presets.build(preset, seed)
+        self._use(state, refs)
         self.limiter.clear()
+
+    def _use(self, state: SeveraState, refs: dict[str, Any]) -> None:
+        self.backend = SeveraBackend(
+            state, refs, ids=self.ids, now=self.clock.now, options=self.options, limiter=self.limiter
+        )
 
     def export_data(self) -> dict[str, Any]:
         return {"state": to_json(self.state), "refs": dict(self.refs)}
@@ -98,97 +75,10 @@ class SeveraSimulator(Simulator):
         state = from_json(SeveraState, data["state"])
         if not isinstance(state, SeveraState) or not state.organizations:
             raise ValueError("the snapshot holds no organisations")
-        self.state, self.refs = state, dict(data.get("refs") or {})
-        self.auth = AuthStore(self.state.clients, self.state.tokens, self.ids)
+        self._use(state, dict(data.get("refs") or {}))
 
-    def register_routes(self, app: Flask) -> None:
-        api.register_routes(app, self)
-
-    def register_actors(self, control: Blueprint) -> None:
-        """Actors: a Severa user working in the UI (create invoices, move them between statuses).
-
-        * `POST /_sim/severa/invoices` `{"organization": "main", "customer": guid|number|name,
-          "status": name|guid, "rows": [{"kind": "hours"|"fee"|"travel", "ref": code|guid,
-          "quantity": n, ...}], "your_reference": ...}` -> 201 the invoice as the API shows it;
-        * `POST /_sim/severa/invoices/<guid>/status` `{"status": name|guid, "organization": ...}`;
-        * `POST /_sim/severa/statuses` `{"organization", "name", "is_sent": true, ...}` -> 201.
-        """
-        sim = self
-
-        def locked(fn: Callable[..., Response]) -> Callable[..., Response]:
-            @functools.wraps(fn)
-            def wrapper(**kwargs: Any) -> Response:
-                json_body(required=True)  # read and parse first (cached): never under the lock
-                with sim.lock:  # control routes skip the kit's request lock; the UI actor mutates state
-                    return fn(**kwargs)
-
-            return wrapper
-
-        def backend(body: dict[str, Any]) -> Backend:
-            try:
-                return sim.tenant(str(body.get("organization", "main")))
-            except KeyError as exc:
-                raise ControlError(str(exc.args[0]), 404, "not_found") from exc
-
-        @control.post("/severa/invoices")
-        @locked
-        def ui_create_invoice() -> Response:
-            body = json_body(required=True)
-            b = backend(body)
-            extra = {k: v for k, v in body.items() if k not in ("organization", "customer", "status", "rows")}
-            rows = body.get("rows") or []
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise ControlError("rows: expected a list of objects")
-            try:
-                cust = b.find_customer(body.get("customer") or next(iter(b.org.customers)))
-                inv = b.create_invoice(cust.guid, status=body.get("status"), rows=rows, **extra)
-            except (KeyError, TypeError, ValueError, StopIteration) as exc:
-                raise ControlError(f"cannot create the invoice: {exc}") from exc
-            except SeveraError as exc:
-                raise ControlError(exc.message) from exc
-            resp = jsonify(views.invoice(b, inv))
-            resp.status_code = 201
-            return resp
-
-        @control.post("/severa/invoices/<guid>/status")
-        @locked
-        def ui_set_status(guid: str) -> Response:
-            body = json_body(required=True)
-            b = backend(body)
-            if not isinstance(body.get("status"), str):
-                raise ControlError("status: expected a status name or guid")
-            try:
-                inv = b.set_status(guid, body["status"])
-            except SeveraError as exc:
-                raise ControlError(exc.message, 404 if exc.status == 404 else 400) from exc
-            return jsonify(views.invoice(b, inv))
-
-        @control.post("/severa/statuses")
-        @locked
-        def ui_add_status() -> Response:
-            body = json_body(required=True)
-            b = backend(body)
-            flags = {k: v for k, v in body.items() if k not in ("organization", "name")}
-            if not isinstance(body.get("name"), str) or not all(isinstance(v, bool) for v in flags.values()):
-                raise ControlError("expected {'name': str, <flag>: bool, ...}")
-            try:
-                st = b.add_status(body["name"], **flags)
-            except (TypeError, SeveraError) as exc:
-                raise ControlError(str(exc)) from exc
-            resp = jsonify(views.status(b, st))
-            resp.status_code = 201
-            return resp
-
-    def error_response(
-        self, status: int, message: str, *, code: str | None = None, details: Any = None
-    ) -> Response:
-        return envelope(status, message, type=code if code in EXCEPTION_TYPES else None)
-
-    def invalid_text_response(self, field: str, message: str) -> Response:
-        return bad_param(field, message, "RequestBody").response()
-
-    def rate_limited_response(self, retry_after: int) -> Response:
-        return rate_limited(self.rate_limit_per_second, retry_after)
+    def rate_limited_response(self, retry_after: int) -> Any:
+        return errors.rate_limited(self.rate_limit_per_second, retry_after)
 
     def tenant_of(self, req: Any) -> str | None:
         scheme, _, value = (req.headers.get("Authorization") or "").partition(" ")
@@ -198,7 +88,7 @@ class SeveraSimulator(Simulator):
     def credentials(self) -> dict[str, Any]:
         orgs = self.state.organizations
         return {
-            "base_path": api.PUBLIC_ROOT,
+            "base_path": routes.PUBLIC_ROOT,
             "clients": [
                 {
                     "client_id": c.client_id,
@@ -221,7 +111,7 @@ class SeveraSimulator(Simulator):
         return out
 
     def normalize_path(self, path: str) -> str:
-        return path.replace(api.PUBLIC_ROOT + "/v1.0/", api.PUBLIC_ROOT + "/v1/")
+        return path.replace(routes.PUBLIC_ROOT + "/v1.0/", routes.PUBLIC_ROOT + "/v1/")
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -235,49 +125,17 @@ class SeveraSimulator(Simulator):
     def on_clock_moved(self) -> None:
         self.auth.purge(self.clock.now())
 
-    # ------------------------------------------------------------------ rate limit
-    def check_rate_limit(self, req: Request) -> Response | None:
-        if not self.rate_limit:
-            return None
-        key = self._client_key(req)
-        wait = self.limiter.hit(key)
-        return None if wait is None else self.rate_limited_response(wait)
-
-    def _client_key(self, req: Request) -> str:
-        scheme, _, value = (req.headers.get("Authorization") or "").partition(" ")
-        tok = self.state.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
-        if tok is not None:
-            return tok.client_id
-        try:
-            body = request_json() if req.content_length else None
-        except ValueError:  # the route answers bad JSON with its 400; here it only has no client id
-            body = None
-        if isinstance(body, dict):
-            cid = next((v for k, v in body.items() if k.lower() == "client_id"), None)
-            if isinstance(cid, str):
-                return cid
-        return req.headers.get("Client_Id") or req.remote_addr or "anonymous"
-
     # ------------------------------------------------------------------ Python API
-    def tenant(self, org: str) -> Backend:
+    def tenant(self, org: str) -> OrganizationBackend:
         """The backend of an organisation, by GUID, name, or the preset labels "main"/"second"."""
-        guid = self.refs.get(org, org)
-        found = self.state.organizations.get(guid)
-        if found is None:
-            found = next(
-                (o for o in self.state.organizations.values() if o.details.name.lower() == org.lower()), None
-            )
-        if found is None:
-            known = ", ".join(o.details.name for o in self.state.organizations.values())
-            raise KeyError(f"no organisation {org!r}; known: {known}")
-        return Backend(found, self.clock.now, ids=self.ids)
+        return self.backend.tenant(org)
 
     @property
-    def main(self) -> Backend:
+    def main(self) -> OrganizationBackend:
         return self.tenant("main")
 
     @property
-    def second(self) -> Backend:
+    def second(self) -> OrganizationBackend:
         return self.tenant("second")
 
     def client_credentials(self, label: str = "full access", organization: str = "main") -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Serialisers: domain dataclasses -> the JSON of Severa's output models.
+"""Serialisers: domain dataclasses -> the JSON of Severa's output models (invoices, their rows and
+source items, invoice statuses; the registers and settings are in `views_registers.py`).
 
 Sub-objects that would be null are left out rather than sent as null where the published
 schema does not allow null for them (the spec is the oracle the contract tests use).
@@ -9,25 +10,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from .backend import OrganizationBackend as Backend
 from .models import (
-    Address,
     Audit,
-    BankAccount,
-    BusinessUnit,
     Customer,
     Invoice,
     InvoiceRow,
     InvoiceStatus,
-    Product,
     ProjectFee,
     TravelExpense,
-    TravelExpenseType,
-    User,
     WorkHour,
-    WorkType,
     money_cents,
 )
-from .state import ROW_CATEGORY, Backend
+from .rows import ROW_CATEGORY
 
 
 def dt(d: datetime | None) -> str | None:
@@ -90,7 +85,7 @@ def status(b: Backend, s: InvoiceStatus) -> dict[str, Any]:
     }
 
 
-def _customer_ref(c: Customer | None) -> dict[str, Any]:
+def customer_ref(c: Customer | None) -> dict[str, Any]:
     if c is None:
         return {}
     return {"guid": c.guid, "name": c.name, "number": c.number}
@@ -120,8 +115,8 @@ def invoice(b: Backend, inv: Invoice) -> dict[str, Any]:
             "isWaitingPayment": st.is_waiting_payment,
             "isPaid": st.is_paid,
         },
-        "customer": _customer_ref(cust),
-        "billingCustomer": _customer_ref(billing),
+        "customer": customer_ref(cust),
+        "billingCustomer": customer_ref(billing),
         "projects": [{"guid": proj.guid, "name": proj.name, "number": proj.number}] if proj else [],
         "date": day(inv.date),
         "dueDate": day(inv.due_date),
@@ -132,7 +127,7 @@ def invoice(b: Backend, inv: Invoice) -> dict[str, Any]:
         "ourReference": inv.our_reference,
         "yourReference": inv.your_reference,
         "orderNumber": inv.order_number,
-        "currency": {"guid": _currency_guid(b), "name": "Euro", "code": "EUR", "symbol": "€"},
+        "currency": {"guid": currency_guid(b), "name": "Euro", "code": "EUR", "symbol": "€"},
         "currencyRate": 1.0,
         "totalExcludingTax": money(t["excl"]),
         "totalIncludingTax": money(t["incl"]),
@@ -170,9 +165,9 @@ def invoice(b: Backend, inv: Invoice) -> dict[str, Any]:
         "senderKvkNumber": None,
         "isCreditNote": inv.is_credit_note,
         "invoiceNumberBusinessUnitGuid": inv.business_unit_guid,
-        "invoiceTemplate": {"guid": _template_guid(b), "name": "Oletuslaskupohja"},
+        "invoiceTemplate": {"guid": template_guid(b), "name": "Oletuslaskupohja"},
         "culture": {"name": "suomi (Suomi)", "englishName": "Finnish (Finland)", "code": "fi-FI"},
-        "language": {"guid": _language_guid(b), "name": "suomi", "englishName": "Finnish", "code": "fi"},
+        "language": {"guid": language_guid(b), "name": "suomi", "englishName": "Finnish", "code": "fi"},
         "notes": inv.notes,
         "canBeDeleted": not st.is_read_only,
         **audit(b, inv.audit),
@@ -180,22 +175,22 @@ def invoice(b: Backend, inv: Invoice) -> dict[str, Any]:
     return out
 
 
-def _stable(b: Backend, what: str) -> str:
+def stable(b: Backend, what: str) -> str:
     import uuid
 
     return str(uuid.uuid5(uuid.UUID(b.guid), what))
 
 
-def _currency_guid(b: Backend) -> str:
-    return _stable(b, "currency:EUR")
+def currency_guid(b: Backend) -> str:
+    return stable(b, "currency:EUR")
 
 
-def _template_guid(b: Backend) -> str:
-    return _stable(b, "invoicetemplate:default")
+def template_guid(b: Backend) -> str:
+    return stable(b, "invoicetemplate:default")
 
 
-def _language_guid(b: Backend) -> str:
-    return _stable(b, "language:fi")
+def language_guid(b: Backend) -> str:
+    return stable(b, "language:fi")
 
 
 def _account(number: str) -> dict[str, Any]:
@@ -246,7 +241,7 @@ def _project(b: Backend, guid: str) -> dict[str, Any] | None:
 def _customer_of_project(b: Backend, guid: str) -> dict[str, Any]:
     p = b.org.projects.get(guid)
     c = b.org.customers.get(p.customer_guid) if p else None
-    return _customer_ref(c)
+    return customer_ref(c)
 
 
 def work_hour(b: Backend, w: WorkHour) -> dict[str, Any]:
@@ -348,235 +343,3 @@ def travel_expense(b: Backend, t: TravelExpense) -> dict[str, Any]:
         out["customer"] = {k: v for k, v in _customer_of_project(b, t.project_guid).items() if k != "number"}
     out["user"] = {k: v for k, v in out["user"].items() if k in ("guid", "name", "code", "companyGuid")}
     return out
-
-
-def product(b: Backend, p: Product) -> dict[str, Any]:
-    return {
-        "guid": p.guid,
-        "name": p.name,
-        "code": p.code,
-        "unitPrice": money(p.unit_price),
-        "unitCost": money(p.unit_cost),
-        "vatRate": p.vat_rate,
-        "measurementUnit": p.measurement_unit,
-        "isActive": p.is_active,
-        "type": p.type,
-        "salesAccount": {"guid": _stable(b, "salesaccount:3000"), "name": "Myynti", "number": "3000"},
-        "proposalDescription": None,
-        **audit(b, p.audit),
-    }
-
-
-def work_type(b: Backend, w: WorkType) -> dict[str, Any]:
-    return {
-        "guid": w.guid,
-        "name": w.name,
-        "code": w.code,
-        "hourCost": money(w.hour_cost),
-        "isActive": w.is_active,
-        "isDefault": w.is_default,
-        "isProductive": w.is_productive,
-        "salesAccount": {"guid": _stable(b, "salesaccount:3000"), "name": "Myynti"},
-        **audit(b, w.audit),
-    }
-
-
-def travel_expense_type(b: Backend, t: TravelExpenseType) -> dict[str, Any]:
-    return {
-        "guid": t.guid,
-        "name": t.name,
-        "code": t.code,
-        "expenseClass": t.expense_class,
-        "isMileage": t.expense_class == "Mileage",
-        "isDailyAllowance": t.expense_class == "DailyAllowance",
-        "includeTime": t.expense_class == "DailyAllowance",
-        "unitCost": money(t.unit_cost),
-        "vatRate": t.vat_rate,
-        "purchaseVatRate": 0.0,
-        "measurementUnit": t.measurement_unit,
-        "isActive": t.is_active,
-        "salesAccount": {"guid": _stable(b, "salesaccount:3000"), "name": "Myynti", "number": "3000"},
-        **audit(b, t.audit),
-    }
-
-
-def customer(b: Backend, c: Customer) -> dict[str, Any]:
-    hq = b.org.addresses.get(c.headquarter_address_guid or "")
-    out: dict[str, Any] = {
-        "guid": c.guid,
-        "name": c.name,
-        "number": c.number,
-        "isActive": c.is_active,
-        "isInternal": c.is_internal,
-        "email": c.email,
-        "website": c.website,
-        "notes": c.notes,
-        "vatNumber": c.vat_number,
-        "kvkNumber": None,
-        "eInvoiceAddress": c.e_invoice_address,
-        "eInvoiceOperator": c.e_invoice_operator,
-        "paymentTerm": c.payment_term,
-        "overdueInterest": c.overdue_interest,
-        "invoicingVat": {"guid": _stable(b, f"vat:{c.vat_rate}"), "percentage": c.vat_rate, "code": None},
-        "currency": {"guid": _currency_guid(b), "name": "Euro", "symbol": "€", "code": "EUR"},
-        "language": {"guid": _language_guid(b), "name": "suomi", "englishName": "Finnish", "code": "fi"},
-        "invoiceTemplate": {"guid": _template_guid(b), "name": "Oletuslaskupohja"},
-        "numberOfEmployees": None,
-        "annualRevenue": None,
-        **audit(b, c.audit),
-    }
-    if hq:
-        out["headquarterAddress"] = {
-            "guid": hq.guid,
-            "addressline": hq.addressline,
-            "postalCode": hq.postal_code,
-            "city": hq.city,
-            "country": hq.country,
-        }
-    owner = user_ref(b, c.owner_guid)
-    if owner:
-        out["owner"] = owner
-    return out
-
-
-def address(b: Backend, a: Address) -> dict[str, Any]:
-    cust = b.org.customers.get(a.customer_guid)
-    return {
-        "guid": a.guid,
-        "addressline": a.addressline,
-        "postalCode": a.postal_code,
-        "city": a.city,
-        "country": {
-            "guid": _stable(b, f"country:{a.country}"),
-            "name": a.country,
-            "englishName": a.country,
-            "hasRegions": "NoRegion",
-        },
-        "isBillingAddress": a.is_billing,
-        "isPostalAddress": a.is_postal,
-        "isVisitAddress": a.is_visit,
-        "phone": a.phone,
-        "fax": None,
-        "customer": _customer_ref(cust),
-        "contacts": [],
-        **audit(b, a.audit),
-    }
-
-
-def business_unit(b: Backend, u: BusinessUnit) -> dict[str, Any]:
-    company = b.org.companies.get(u.company_guid)
-    return {
-        "guid": u.guid,
-        "name": u.name,
-        "code": u.code,
-        "parentGuid": u.parent_guid,
-        "isActive": u.is_active,
-        "vatNumber": u.vat_number,
-        "kvkNumber": None,
-        "companyGuid": u.company_guid,
-        "companyName": company.name if company else None,
-        "companyBusinessUnitGuid": company.root_business_unit_guid if company else None,
-        "companyCountryGuid": _stable(b, "country:Finland"),
-        "companyCurrencyGuid": _currency_guid(b),
-        **audit(b, u.audit),
-    }
-
-
-def user(b: Backend, u: User) -> dict[str, Any]:
-    bu = b.org.business_units.get(u.business_unit_guid)
-    out: dict[str, Any] = {
-        "guid": u.guid,
-        "firstName": u.first_name,
-        "lastName": u.last_name,
-        "email": u.email,
-        "phone": u.phone,
-        "code": u.code,
-        "title": u.title,
-        "isActive": u.is_active,
-        "userType": u.user_type,
-        "keywords": [],
-        "language": {"guid": _language_guid(b), "name": "suomi", "englishName": "Finnish", "code": "fi"},
-        "culture": {
-            "guid": _stable(b, "culture:fi-FI"),
-            "name": "suomi (Suomi)",
-            "englishName": "Finnish (Finland)",
-            "code": "fi-FI",
-        },
-        **audit(b, u.audit),
-    }
-    if bu:
-        out["businessUnit"] = {
-            "guid": bu.guid,
-            "name": bu.name,
-            "code": bu.code,
-            "companyGuid": bu.company_guid,
-        }
-    return out
-
-
-def bank_account(b: Backend, a: BankAccount) -> dict[str, Any]:
-    """`BankAccountOutputModel` (not in the subset spec; field names from the full Severa spec)."""
-    company = b.org.companies.get(a.company_guid)
-    bu = b.org.business_units.get(a.business_unit_guid or "")
-    out: dict[str, Any] = {
-        "guid": a.guid,
-        "accountNumber": a.account_number,
-        "accountNumberFormat": a.account_number_format,
-        "bankName": a.bank_name,
-        "bic": a.bic,
-        "isActive": a.is_active,
-        **audit(b, a.audit),
-    }
-    if company:
-        out["company"] = {"guid": company.guid, "name": company.name}
-    if bu:
-        out["businessUnit"] = {"guid": bu.guid, "name": bu.name}
-    return out
-
-
-def organization_details(b: Backend) -> dict[str, Any]:
-    d = b.org.details
-    return {
-        "guid": d.guid,
-        "name": d.name,
-        "vatNumber": d.vat_number,
-        "kvkNumber": None,
-        "address": d.address,
-        "postalCode": d.postal_code,
-        "city": d.city,
-        "phone": d.phone,
-        "fax": None,
-        "registeredOffice": d.city,
-        "isVatRegistered": True,
-        "eInvoiceAddress": d.e_invoice_address,
-        "eInvoiceOperatorCode": d.e_invoice_operator_code,
-        "country": {
-            "guid": _stable(b, "country:Finland"),
-            "name": "Suomi",
-            "englishName": "Finland",
-            "code": "FI",
-        },
-        "currency": {"guid": _currency_guid(b), "name": "Euro", "symbol": "€", "code": "EUR"},
-        "language": {"guid": _language_guid(b), "name": "suomi", "code": "fi"},
-        "formatting": {"guid": _stable(b, "culture:fi-FI"), "name": "suomi (Suomi)", "code": "fi-FI"},
-        "timezone": {"guid": _stable(b, "tz:helsinki"), "name": "(UTC+02:00) Helsinki"},
-        "activeAddons": list(d.active_addons),
-        "activeCompanies": [
-            {
-                "guid": c.guid,
-                "name": c.name,
-                "rootBusinessUnitGuid": c.root_business_unit_guid,
-                "country": {
-                    "guid": _stable(b, "country:Finland"),
-                    "name": "Suomi",
-                    "englishName": "Finland",
-                    "code3": c.country_code3,
-                },
-                "currencyGuid": _currency_guid(b),
-                "currencyCode": c.currency_code,
-                "currencySymbol": "€",
-                "currencyRate": 1.0,
-            }
-            for c in b.org.companies.values()
-        ],
-    }

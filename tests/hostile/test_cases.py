@@ -147,7 +147,7 @@ def test_json_bodies_are_parsed_before_the_lock_is_taken(fake: Fake, monkeypatch
     request's thread and holds up no one)."""
     import threading
 
-    import simulators.kit.simulator as kit
+    import simulators.kit.body as kit
 
     held: list[bool] = []
     real = kit.parse_json

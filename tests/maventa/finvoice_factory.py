@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import strategies as st
 from lxml import etree
-from stdnum import iban, iso11649
+from stdnum import iban, iso11649, luhn
 from stdnum.fi import ytunnus
 
 MAVENTA_OPERATOR = "003721291126"
@@ -227,7 +227,10 @@ def references(draw: st.DrawFn) -> str:
     return national
 
 
-def _iban(bban: str) -> str:
+def _iban(account: str) -> str:
+    """A valid Finnish IBAN for the first 13 digits of `account`: the 14th is the national (Luhn)
+    check digit, which a bank checks besides the IBAN's own mod-97 digits."""
+    bban = account[:13] + luhn.calc_check_digit(account[:13])
     return "FI" + iban.calc_check_digits("FI00" + bban) + bban
 
 

@@ -142,3 +142,34 @@ def test_state_round_trips_through_a_snapshot() -> None:
         assert http.put("/_sim/state", json=snapshot).status_code == 200
     assert sim.data.invoices[inv["id"]].status == "DELIVERED"
     assert sim.outbox_messages(invoice_id=inv["id"])[0]["purpose"] == "invoice"
+
+
+def test_uuid_reuse_replay_answers_the_first_invoice_whatever_the_file() -> None:
+    """`uuid_reuse="replay"`: the behaviour before the refusal (the file is not even read)."""
+    uid = "1b2c3d4e-0000-4000-8000-000000000001"
+    sim = MaventaSimulator(uuid_reuse="replay")
+    with session(sim) as (http, h):
+        first = http.post("/v1/invoices", headers=h, files={"file": ("a.xml", EMAIL_XML)}, data={"uuid": uid})
+        other = http.post(
+            "/v1/invoices", headers=h, files={"file": ("b.xml", b"not even XML")}, data={"uuid": uid}
+        )
+    assert (first.status_code, other.status_code) == (201, 201)
+    assert (
+        other.json()["number"] == first.json()["number"]
+        and other.headers["X-Sim-Idempotent-Replay"] == "true"
+    )
+    assert sim.describe()["uuid_reuse"] == "replay"
+
+
+def test_sender_from_account_reports_the_sending_company() -> None:
+    sim = MaventaSimulator(sender_from="account")
+    with session(sim) as (http, h):
+        company = http.get("/oauth2/current", headers=h).json()["company"]
+        sent = send(http, h, build_finvoice(seller_name="Joku Muu Oy"))
+    assert sent["sender"]["name"] == company["name"] != "Joku Muu Oy"
+
+
+@pytest.mark.parametrize(("option", "value"), [("uuid_reuse", "ignore"), ("sender_from", "seller")])
+def test_unknown_option_values_are_refused(option: str, value: str) -> None:
+    with pytest.raises(ValueError, match=option):
+        MaventaSimulator(**{option: value})  # type: ignore[arg-type]

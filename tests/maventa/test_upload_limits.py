@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from simulators.maventa import MaventaSimulator, finvoice
-from simulators.maventa.api import content_disposition
+from simulators.maventa.uploads import content_disposition
 from tests.maventa.finvoice_factory import build_finvoice
 from tests.maventa.helpers import session
 from tests.maventa.zips import PDF, invoice_zip, lying_bomb, unreadable, zeros_bomb, zip_of
