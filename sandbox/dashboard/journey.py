@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from simulators.maventa.outbox import message_json
+from simulators.maestro import views as maestro_views
+from simulators.maventa.views import message_json
 
 if TYPE_CHECKING:
     from sandbox.up import Sandbox
@@ -152,7 +153,7 @@ def journey(sandbox: Sandbox, guid: str) -> list[Event]:
         for backend in w.maestro_sim.companies.values():
             sales = backend.find_invoice_by_guid(guid)
             if sales is not None:
-                data = sales.to_api()
+                data = maestro_views.invoice(sales)
                 fallback = data["fallback_row_count"]
                 events.append(
                     Event(

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from simulators.maventa.outbox import message_json
+from simulators.maestro import views as maestro_views
+from simulators.mailbox import views as mailbox_views
 from simulators.maventa.printing import count_pages
+from simulators.maventa.views import message_json
 
 if TYPE_CHECKING:
     from scenarios.world import World
@@ -277,12 +279,18 @@ def maestro(w: World) -> dict[str, Any]:
             }
         fallback = backend.settings.fallback_product_code
         return {
-            "company": backend.company.to_api(),
-            "settings": backend.settings.to_api(),
-            "products": [p.to_api(fallback) for p in sorted(backend.products.values(), key=lambda p: p.code)],
-            "customers": [c.to_api() for c in backend.customers.values()],
-            "invoices": [i.to_api() for i in sorted(backend.invoices.values(), key=lambda i: -i.invoice_id)],
-            "log": [e.to_api() for e in reversed(backend.import_log)],
+            "company": maestro_views.company(backend.company),
+            "settings": maestro_views.settings(backend.settings),
+            "products": [
+                maestro_views.product(p, fallback)
+                for p in sorted(backend.products.values(), key=lambda p: p.code)
+            ],
+            "customers": [maestro_views.customer(c) for c in backend.customers.values()],
+            "invoices": [
+                maestro_views.invoice(i)
+                for i in sorted(backend.invoices.values(), key=lambda i: -i.invoice_id)
+            ],
+            "log": [maestro_views.log_entry(e) for e in reversed(backend.import_log)],
         }
 
 
@@ -290,4 +298,4 @@ def maestro(w: World) -> dict[str, Any]:
 def mailbox_messages(w: World) -> list[dict[str, Any]]:
     if w.mailbox is None:
         return []
-    return [{**m.detail(), "source": "smtp"} for m in reversed(w.mailbox.find())]
+    return [{**mailbox_views.detail(m), "source": "smtp"} for m in reversed(w.mailbox.find())]
