@@ -15,6 +15,7 @@ recipient's network failing a delivery) are a module-level blueprint of their ow
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -27,7 +28,7 @@ from .clock import ClockError
 from .errors import ControlError, SnapshotError
 from .faults import FaultRuleError
 from .lifecycle import SimulatorCore
-from .nearmiss import route_templates
+from .nearmiss import route_rules
 
 CONTROL_PREFIX = "/_sim"
 T = TypeVar("T")
@@ -77,6 +78,10 @@ def found(value: T | None, what: str) -> T:
 
 @bp.get("/")
 def info() -> Response:
+    """What this fake is: service, preset, seed, clock, journal size, fault count.
+
+    Body: none
+    """
     sim = current_simulator()
     return jsonify(
         {
@@ -95,6 +100,10 @@ def info() -> Response:
 
 @bp.post("/reset")
 def reset() -> Response:
+    """Start over: the preset's seeded data, the clock, an empty journal (faults too unless keep_faults).
+
+    Body: {"preset"?: str, "seed"?: int, "keep_faults"?: bool}
+    """
     sim = current_simulator()
     body = json_body()
     seed = body.get("seed", sim.seed)
@@ -109,12 +118,20 @@ def reset() -> Response:
 
 @bp.get("/state")
 def get_state() -> Response:
+    """The whole state as a snapshot (?redact=1 replaces secrets by placeholders).
+
+    Body: none
+    """
     sim = current_simulator()
     return jsonify(sim.export_state(redact=request.args.get("redact", "").lower() in {"1", "true", "yes"}))
 
 
 @bp.put("/state")
 def put_state() -> Response:
+    """Load a snapshot from GET /_sim/state (this fake's state_version).
+
+    Body: a snapshot from GET /_sim/state
+    """
     sim = current_simulator()
     try:
         sim.import_state(json_body(required=True))
@@ -125,6 +142,10 @@ def put_state() -> Response:
 
 @bp.get("/journal")
 def journal() -> Response:
+    """The recorded requests and answers, newest last; filters method, path, path_prefix, status, tenant, since, faulted, limit.
+
+    Body: none
+    """
     sim = current_simulator()
     a = request.args
 
@@ -162,6 +183,10 @@ def journal() -> Response:
 
 @bp.delete("/journal")
 def clear_journal() -> Response:
+    """Forget the recorded requests.
+
+    Body: none
+    """
     sim = current_simulator()
     sim.clear_journal()
     return Response(status=204)
@@ -169,12 +194,20 @@ def clear_journal() -> Response:
 
 @bp.get("/faults")
 def list_faults() -> Response:
+    """The fault rules in force.
+
+    Body: none
+    """
     sim = current_simulator()
     return jsonify({"faults": sim.faults.to_json()})
 
 
 @bp.post("/faults")
 def add_faults() -> Response:
+    """Add one fault rule or a list of them (e.g. a 503 on the next matching call).
+
+    Body: {"match": {"method"?, "path"? (glob), "tenant"?}, "effect": {"type": "status"|"delay"|"hang"|"reset"|"malformed"|"rate_limit", ...}, "trigger"?: {"type": "always"|"next"|"after"|"probability", ...}} or a list of them
+    """
     sim = current_simulator()
     try:
         data = request_json(CONTROL_MAX_DEPTH) if request.get_data().strip() else None
@@ -197,6 +230,10 @@ def add_faults() -> Response:
 
 @bp.delete("/faults")
 def clear_faults() -> Response:
+    """Remove every fault rule.
+
+    Body: none
+    """
     sim = current_simulator()
     sim.faults.clear()
     return Response(status=204)
@@ -204,6 +241,10 @@ def clear_faults() -> Response:
 
 @bp.delete("/faults/<int:rule_id>")
 def delete_fault(rule_id: int) -> Response:
+    """Remove one fault rule by its id.
+
+    Body: none
+    """
     sim = current_simulator()
     if not sim.faults.remove(rule_id):
         raise ControlError(f"no fault rule with id {rule_id}", 404, "not_found")
@@ -212,12 +253,20 @@ def delete_fault(rule_id: int) -> Response:
 
 @bp.get("/clock")
 def get_clock() -> Response:
+    """The simulated clock: now, offset, frozen.
+
+    Body: none
+    """
     sim = current_simulator()
     return jsonify(sim.clock.describe())
 
 
 @bp.post("/clock")
 def move_clock() -> Response:
+    """Move the simulated clock: advance by seconds, set to a time, freeze or unfreeze.
+
+    Body: {"advance": seconds} | {"set": ISO-8601} | {"freeze": bool}
+    """
     sim = current_simulator()
     body = json_body(required=True)
     known = {"advance", "set", "freeze"}
@@ -250,12 +299,38 @@ def move_clock() -> Response:
 
 @bp.get("/credentials")
 def credentials() -> Response:
+    """The sandbox credentials the bridge needs for this fake.
+
+    Body: none
+    """
     sim = current_simulator()
     return jsonify(sim.credentials())
 
 
+def _view_doc(view: Callable[..., Any] | None) -> tuple[str | None, str | None]:
+    """A view's docstring as (what it does, its body): the text before a ``Body:`` line, and that
+    line on (``none`` when the route takes no body)."""
+    text = inspect.getdoc(view) if view is not None else None
+    if not text:
+        return None, None
+    what, _, body = text.partition("Body:")
+    body = " ".join(body.split())
+    return " ".join(what.split()) or None, None if body in ("", "none") else body
+
+
 @bp.get("/routes")
 def routes() -> Response:
-    return jsonify(
-        {"routes": [{"path": p, "methods": sorted(m)} for p, m in route_templates(current_app, True)]}
-    )
+    """Every route of this fake; the control plane and the actors with what they do and their body.
+
+    Body: none
+    """
+    out = []
+    for path, methods, endpoint in route_rules(current_app, True):
+        item: dict[str, Any] = {"path": path, "methods": sorted(methods)}
+        if path.startswith(CONTROL_PREFIX):
+            item["kind"] = "control" if endpoint.startswith(f"{bp.name}.") else "actor"
+            item["doc"], item["body"] = _view_doc(current_app.view_functions.get(endpoint))
+        else:
+            item["kind"] = "api"
+        out.append(item)
+    return jsonify({"routes": out})

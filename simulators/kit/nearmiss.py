@@ -13,8 +13,8 @@ from flask import Flask
 _PLACEHOLDER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 
 
-def route_templates(app: Flask, include_control: bool = False) -> list[tuple[str, set[str]]]:
-    """Every route as a readable template ("/v1/invoices/{guid}") with its methods."""
+def route_rules(app: Flask, include_control: bool = False) -> list[tuple[str, set[str], str]]:
+    """Every route as a readable template ("/v1/invoices/{guid}") with its methods and endpoint."""
     out = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
@@ -22,8 +22,13 @@ def route_templates(app: Flask, include_control: bool = False) -> list[tuple[str
         path = _PLACEHOLDER.sub(r"{\1}", rule.rule)
         if not include_control and path.startswith("/_sim"):
             continue
-        out.append((path, set(rule.methods or ()) - {"HEAD", "OPTIONS"}))
+        out.append((path, set(rule.methods or ()) - {"HEAD", "OPTIONS"}, rule.endpoint))
     return out
+
+
+def route_templates(app: Flask, include_control: bool = False) -> list[tuple[str, set[str]]]:
+    """Every route as a readable template ("/v1/invoices/{guid}") with its methods."""
+    return [(path, methods) for path, methods, _ in route_rules(app, include_control)]
 
 
 def _shape(path: str) -> str:

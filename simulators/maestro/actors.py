@@ -23,6 +23,10 @@ bp = Blueprint("maestro_actors", __name__, url_prefix=CONTROL_PREFIX)
 @bp.post("/companies")
 @locked
 def add_company() -> Response:
+    """Add a Maestro company with its own API key (e.g. to reproduce a customer's setup).
+
+    Body: {"name": str, "business_id": Y-tunnus, "api_key"?: str}
+    """
     body = json_body(required=True)
     name, business_id = body.get("name"), body.get("business_id")
     if not isinstance(name, str) or not name.strip():

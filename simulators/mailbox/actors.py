@@ -32,6 +32,10 @@ def _int_arg(name: str, low: int) -> int | None:
 @bp.get("/messages")
 @locked
 def list_messages() -> Response:
+    """The e-mails the mailbox caught; filters to, from, subject (contains), since (id), limit.
+
+    Body: none
+    """
     box = current_backend(MailboxBackend)
     listed = box.find(
         to=request.args.get("to"),
@@ -53,6 +57,10 @@ def list_messages() -> Response:
 @bp.get("/messages/<int:msg_id>")
 @locked
 def get_message(msg_id: int) -> Response:
+    """One e-mail with its parts (?format=raw for the RFC 5322 text).
+
+    Body: none
+    """
     msg = found(current_backend(MailboxBackend).get(msg_id), f"message with id {msg_id}")
     if request.args.get("format") == "raw":
         return Response(msg.raw, content_type="message/rfc822; charset=utf-8")
@@ -62,10 +70,18 @@ def get_message(msg_id: int) -> Response:
 @bp.delete("/messages")
 @locked
 def clear_messages() -> Response:
+    """Forget every e-mail.
+
+    Body: none
+    """
     current_backend(MailboxBackend).messages.clear()
     return Response(status=204)
 
 
 @bp.get("/smtp")
 def smtp_info() -> Response:
+    """Where SMTP listens (host, port, AUTH).
+
+    Body: none
+    """
     return jsonify(current_backend(MailboxBackend).smtp_info())

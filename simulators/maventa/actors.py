@@ -48,6 +48,10 @@ def _conflict(step: Callable[[], object]) -> None:
 @bp.post("/companies/<company_id>/authorization/sign")
 @locked
 def sign(company_id: str) -> Response:
+    """The approver (hyväksyjä) signs the agreement after strong identification: the company's authorisation becomes active.
+
+    Body: none
+    """
     c = _company(company_id)
     _conflict(lambda: _mv().sign(c))
     return jsonify(views.auth_status(c))
@@ -56,6 +60,10 @@ def sign(company_id: str) -> Response:
 @bp.post("/companies/<company_id>/authorization/cancel")
 @locked
 def cancel(company_id: str) -> Response:
+    """The approver declines (or cancels) the agreement.
+
+    Body: none
+    """
     c = _company(company_id)
     _conflict(lambda: _mv().cancel(c))
     return jsonify(views.auth_status(c))
@@ -64,6 +72,10 @@ def cancel(company_id: str) -> Response:
 @bp.post("/invoices/<invoice_id>/deliver")
 @locked
 def deliver(invoice_id: str) -> Response:
+    """The recipient's network delivers a PENDING invoice.
+
+    Body: none
+    """
     inv, mv = _invoice(invoice_id), _mv()
     if inv.status != "PENDING":
         raise ControlError(f"the invoice is {inv.status}, not PENDING", 409, "conflict")
@@ -74,6 +86,10 @@ def deliver(invoice_id: str) -> Response:
 @bp.post("/invoices/<invoice_id>/fail")
 @locked
 def fail(invoice_id: str) -> Response:
+    """The recipient's network fails an invoice's delivery with a message.
+
+    Body: {"message"?: str}
+    """
     message = json_body().get("message", "The recipient's operator rejected the invoice")
     if not isinstance(message, str) or not message.strip():
         raise ControlError("message: expected a non-empty string")
@@ -85,6 +101,10 @@ def fail(invoice_id: str) -> Response:
 @bp.get("/outbox")
 @locked
 def get_outbox() -> Response:
+    """The e-mails and print jobs the fake sent; filters kind, purpose, to, invoice_id, company_id.
+
+    Body: none
+    """
     msgs = _mv().outbox_messages(**{name: request.args.get(name) for name in OUTBOX_FILTERS})
     root = request.host_url.rstrip("/")
     return jsonify({"messages": [views.message_json(m, root) for m in msgs]})
@@ -93,6 +113,10 @@ def get_outbox() -> Response:
 @bp.delete("/outbox")
 @locked
 def clear_outbox() -> Response:
+    """Empty the outbox.
+
+    Body: none
+    """
     _mv().state.outbox.clear()
     return Response(status=204)
 
@@ -100,6 +124,10 @@ def clear_outbox() -> Response:
 @bp.get("/outbox/<message_id>/attachments/<int:index>")
 @locked
 def outbox_attachment(message_id: str, index: int) -> Response:
+    """One attachment of an outbox message (e.g. the invoice PDF).
+
+    Body: none
+    """
     m = next((x for x in _mv().state.outbox if x.id == message_id), None)
     if m is None or not 0 <= index < len(m.attachments):
         raise ControlError("no such outbox attachment", 404, "not_found")

@@ -150,7 +150,8 @@ def make(name: str, **options: Any) -> Fake:
                 ),
                 ("POST", "/rest-api/v1/refreshtoken", "sevr.token"),
                 ("POST", "/_sim/severa/invoices", {"rows": [{"kind": "hours", "ref": "KEH", "quantity": 2}]}),
-                ("POST", "/_sim/severa/statuses", {"name": "Tila", "is_sent": True}),
+                ("POST", "/_sim/severa/statuses", {"name": "Tila", "isSent": True}),
+                ("PATCH", "/_sim/severa/statuses/Luonnos", {"isReadOnly": False, "is_paid": False}),
             ],
         )
     elif name == "maventa":

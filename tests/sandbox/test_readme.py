@@ -219,3 +219,24 @@ def test_the_python_api_page_covers_the_control_api() -> None:
     # every world call the page names exists
     missing += [f"World.{n}" for n in re.findall(r"`world\.([a-z_]+)\(", page) if not hasattr(World, n)]
     assert not missing, f"docs/python-api.md: {missing}"
+
+
+def test_every_control_route_and_actor_says_what_it_does_and_its_body() -> None:
+    """`GET /_sim/routes` is where a user finds an actor: each one has its text and its body."""
+    for name, entry in SERVICES.items():
+        sim = entry.create()
+        with sim.client() as http:
+            routes = http.get("/_sim/routes").json()["routes"]
+        sim_routes = [r for r in routes if r["path"].startswith("/_sim")]
+        assert {r["kind"] for r in sim_routes} == {"control", "actor"}, name
+        assert {r["kind"] for r in routes if r not in sim_routes} == {"api"}, name
+        for r in sim_routes:
+            assert r["doc"], f"{name}: {r['methods']} {r['path']} says nothing about what it does"
+            assert "body" in r, f"{name}: {r['path']}"
+        bodies = {(tuple(r["methods"]), r["path"]): r["body"] for r in sim_routes}
+        if name == "severa":
+            assert "isSent" in bodies[(("PATCH",), "/_sim/severa/statuses/{status}")]
+            assert '"rows"' in bodies[(("POST",), "/_sim/severa/invoices")]
+        if name == "maventa":
+            assert bodies[(("POST",), "/_sim/companies/{company_id}/authorization/sign")] is None
+            assert '"message"' in bodies[(("POST",), "/_sim/invoices/{invoice_id}/fail")]
