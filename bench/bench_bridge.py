@@ -350,7 +350,9 @@ def _memory(world: World, connector: Connector, n: int, store: Path) -> Memory:
                 result = json.loads(line.removeprefix("result "))
         proc.stdin.close()
         if proc.wait() != 0 or result is None:
-            raise RuntimeError(f"the memory child failed (exit {proc.returncode})")
+            raise RuntimeError(f"the bridge's child process failed (exit {proc.returncode})")
+        if result["delivered"] < n:
+            raise RuntimeError(f"over HTTP only {result['delivered']} of {n:,} were delivered")
         return Memory(result["base"], result["peak"], result["delivered"], result["passes"])
     finally:
         for server in servers.values():
@@ -506,7 +508,12 @@ def run(sizes: tuple[int, ...] | None = None) -> None:
             for n in sizes:
                 runs: list[tuple[str, Run, Memory | None]] = []
                 this, register = after(connector, n)
-                mem = memory_of(connector, n, Path(tmp)) if memory and this.error is None else None
+                mem = None
+                if memory and this.error is None:
+                    try:
+                        mem = memory_of(connector, n, Path(tmp))
+                    except RuntimeError as exc:  # a failed child costs the memory figure, not the table
+                        notes.append(f"    memory at {n:,}: {exc}")
                 terms = minimum(connector, n, this.customers, register)
                 if old is not None and connector.target == "maventa":
                     tree, commit = old
