@@ -133,7 +133,9 @@ class LedgerEntry:
     remote_id: str | None = None  # the target's id (Maventa invoice id, Maestro sales-invoice id)
     remote_state: str | None = None  # the target's status (Maventa: PENDING, DELIVERED, FAILED ...)
     remote_detail: str | None = None  # e.g. Maventa's channel (EINVOICE, EMAIL, PRINT)
-    source_version: str | None = None  # Severa's lastUpdatedDateTime of the invoice when picked up
+    source_version: str | None = (
+        None  # Severa's lastUpdatedDateTime of the invoice (and "|customer <its customer's>") when taken
+    )
     attempts: int = 0
     last_error: str | None = None
     notify_attempts: int = 0

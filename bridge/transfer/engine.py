@@ -8,7 +8,7 @@ accounts (see ``bridge.transfer.connector``):
    (PREPARED) with its idempotency key, and is advanced at once: rows (+ customer) read, the
    payload prepared, SENDING written, sent, SENT, Severa PATCHed to the after-transfer status
    (STATUS_PATCHED). An invoice the user put back into the transfer status after it settled
-   starts a new generation (see ``_requeue_wanted`` for when).
+   starts a new generation (see ``_requeue_reason`` for when).
 2. **the rest**: rows this pass has not touched (a send whose answer was lost, a delivery to
    follow, a failure to patch and notify), a batch at a time: the remote outcomes of up to 100
    sent invoices are asked in one call, where the target allows it.
@@ -53,6 +53,7 @@ from .report import PassReport
 __all__ = ["DEFAULT_MAX_NOTIFY_ATTEMPTS", "DEFAULT_MAX_SEND_ATTEMPTS", "TransferEngine"]
 
 S = LedgerState
+_CUSTOMER_VERSION = "|customer "  # joins the invoice's and its customer's versions in source_version
 log = logging.getLogger(__name__)
 
 #: Passes that may end without knowing whether a send arrived before the invoice is failed.
@@ -170,7 +171,7 @@ class TransferEngine:
                 ref,
                 connector.idempotency_key(account, invoice.guid, 0),
                 invoice_number=invoice.number or None,
-                source_version=invoice.changed_at or None,
+                source_version=self._source_version(invoice),
                 pass_id=self._pass_id,
             )
             report.add(connector.name, "picked_up")
@@ -186,18 +187,18 @@ class TransferEngine:
                 raise
             if invoice.status.guid.lower() != account.transfer_status.guid.lower():
                 return None
-            if not self._requeue_wanted(account, entry, invoice):
+            why = self._requeue_reason(account, entry, invoice)
+            if why is None:
                 return None
             entry = self.store.ledger.requeue(
                 ref,
                 expected_generation=entry.generation,
                 idempotency_key=connector.idempotency_key(account, invoice.guid, entry.generation + 1),
-                source_version=invoice.changed_at or None,
+                source_version=self._source_version(invoice),
                 pass_id=self._pass_id,
             )
             self.store.log.add(
-                f"{invoice.label} was put back into the transfer status ({account.transfer_status.name}); "
-                f"it will be sent to {connector.title} again",
+                f"{invoice.label} {why}; it will be sent to {connector.title} again",
                 connector=connector.name,
                 account=account.key,
                 invoice_guid=invoice.guid,
@@ -206,19 +207,43 @@ class TransferEngine:
             report.add(connector.name, "picked_up")
         return entry
 
-    @staticmethod
-    def _requeue_wanted(account: Account, entry: LedgerEntry, invoice: SeveraInvoice) -> bool:
-        """Is a settled invoice found in the transfer status a deliberate new send?
+    def _source_version(self, invoice: SeveraInvoice) -> str | None:
+        """What the invoice looked like in Severa when taken: its own version and its billing
+        customer's (``"<invoice changed>|customer <customer changed>"``; the customer is read
+        already, a page's customers in one call)."""
+        if not invoice.changed_at:
+            return None
+        customer = self.source.customer_of(invoice)
+        if customer is None or not customer.changed_at:
+            return invoice.changed_at
+        return f"{invoice.changed_at}{_CUSTOMER_VERSION}{customer.changed_at}"
+
+    def _requeue_reason(self, account: Account, entry: LedgerEntry, invoice: SeveraInvoice) -> str | None:
+        """Why a settled invoice found in the transfer status is a deliberate new send (None: it
+        is not; for the transfer log).
 
         After a success the bridge moved it to the after-transfer status, and after a failure to
         the after-error status: found in the transfer status again, the user put it back. With no
         after-error status (Maestro's settings have none) a failed invoice stays where it was, so
-        it is retried only when it changed in Severa since it was picked up (the user fixed it)."""
+        it is retried only when the user fixed something in Severa since it was taken: the invoice,
+        or its customer's card (what "its customer cannot be transferred … Correct the customer
+        card in Severa" asks for)."""
+        put_back = f"was put back into the transfer status ({account.transfer_status.name})"
         if entry.state in SUCCESS_STATES:
-            return account.after_transfer is not None
+            return put_back if account.after_transfer is not None else None
         if account.after_error is not None:
-            return True
-        return bool(invoice.changed_at) and invoice.changed_at != entry.source_version
+            return put_back
+        now = self._source_version(invoice)
+        if not now or not entry.source_version:
+            return None
+        was_invoice, _, was_customer = entry.source_version.partition(_CUSTOMER_VERSION)
+        is_invoice, _, is_customer = now.partition(_CUSTOMER_VERSION)
+        if is_invoice != was_invoice:
+            return "was changed in Severa after it failed"
+        # a row taken before customer versions were kept has only the invoice's
+        if was_customer and is_customer != was_customer:
+            return "failed, and its customer's card was changed in Severa since"
+        return None
 
     # ------------------------------------------------------------------ 2. the rest
     def _advance_rest(self, connector: Connector, accounts: list[Account], report: PassReport) -> None:

@@ -200,6 +200,30 @@ def test_ma2_an_invoice_of_a_customer_maestro_cannot_take_fails_with_the_custome
     assert len([m for m in transfer_log(w, LogLevel.ERROR) if w.severa_number(guid) in m]) == 1
 
 
+def test_ma2_fixing_the_customer_card_sends_the_failed_invoice_once(w: World) -> None:
+    """The error says "Correct the customer card in Severa": doing so is enough, without touching
+    the invoice (Maestro's settings have no error status to move it back from)."""
+    customer = next(iter(w.severa_sim.main.org.customers.values()))
+    good = customer.vat_number
+    w.severa_sim.main.update_customer(customer.guid, vat_number="FI00000000X")
+    guid = new_invoice(w, ("fee", "KONS", 1))
+    w.run_pass()
+    assert w.maestro_ledger(guid).state is S.NOTIFIED  # type: ignore[union-attr]
+    w.advance(60)
+    w.severa_sim.main.update_customer(customer.guid, vat_number=good)
+    w.run_pass()
+    assert w.maestro_ledger(guid).state is S.DELIVERED  # type: ignore[union-attr]
+    assert w.maestro_invoice_for(guid) is not None
+    assert w.severa_status(guid) == MAESTRO_TRANSFERRED
+    number = w.severa_number(guid)
+    assert (
+        f"Invoice {number} failed, and its customer's card was changed in Severa since; "
+        "it will be sent to Maestro again"
+    ) in transfer_log(w)
+    w.run_pass()
+    assert len([i for i in w.maestro_invoices() if i.invoice_number == number]) == 1
+
+
 # ---------------------------------------------------------------------- MA-4, MA-8
 def test_ma4_missing_access_fails_early_naming_what_is_missing() -> None:
     w = World.build(severa_client=1)  # the API client without customers:read and users:read
