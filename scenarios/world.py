@@ -620,7 +620,7 @@ CRASH_POINTS: tuple[tuple[str, str], ...] = (
     ("ledger", "requeue"),
     ("ledger", "discard"),
     ("ledger", "claim_notification"),
-    ("severa", "iter_invoices"),
+    ("severa", "invoice_page"),
     ("severa", "iter_invoice_rows"),
     ("severa", "iter_customers"),
     ("severa", "get_invoice"),

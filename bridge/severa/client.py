@@ -254,19 +254,18 @@ class SeveraClient(ServiceClient):
         self, path: str, params: Mapping[str, Any] | None = None, *, row_count: int = 100
     ) -> Iterator[JsonObject]:
         """Items of a token-paged list (``pageToken``/``NextPageToken``), fetched lazily."""
+        return core.iter_pages(lambda token: self.token_page(path, params, token, row_count=row_count))
+
+    def token_page(
+        self, path: str, params: Mapping[str, Any] | None, page_token: str | None, *, row_count: int = 100
+    ) -> tuple[list[JsonObject], str | None]:
+        """One page of a token-paged list and the ``NextPageToken`` (None: no more pages)."""
         query = _params(params or {})
         query["rowCount"] = row_count
-
-        def fetch(page_token: str | None) -> tuple[list[JsonObject], str | None]:
-            page = self._call(
-                "GET",
-                path,
-                params=query if page_token is None else {**query, "pageToken": page_token},
-                parse=core.expect_page,
-            )
-            return page.items, page.header("NextPageToken")
-
-        return core.iter_pages(fetch)
+        if page_token is not None:
+            query["pageToken"] = page_token
+        page = self._call("GET", path, params=query, parse=core.expect_page)
+        return page.items, page.header("NextPageToken")
 
     def iter_offset_pages(
         self, path: str, params: Mapping[str, Any] | None = None, *, row_count: int = 100
@@ -311,6 +310,14 @@ class SeveraClient(ServiceClient):
         if changed_since is not None:
             params["changedSince"] = changed_since
         return self.iter_token_pages("/v1/invoices", params, row_count=row_count)
+
+    def invoice_page(
+        self, status_guids: Iterable[str], page_token: str | None = None, *, row_count: int = 100
+    ) -> tuple[list[JsonObject], str | None]:
+        """One page of ``GET /v1/invoices?invoiceStatusGuids=...`` and the next page's token."""
+        return self.token_page(
+            "/v1/invoices", {"invoiceStatusGuids": list(status_guids)}, page_token, row_count=row_count
+        )
 
     def get_invoice(self, guid: str) -> JsonObject:
         return self._call("GET", f"/v1/invoices/{_seg(guid)}", parse=core.expect_object)

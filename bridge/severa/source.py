@@ -89,13 +89,43 @@ class SeveraSource:
         return None
 
     # ------------------------------------------------------------------ invoices
-    def invoice_pages(self, status_guids: Sequence[str]) -> Iterator[list[SeveraInvoice]]:
+    def invoice_pages(
+        self, status_guids: Sequence[str], *, consumed: bool = False
+    ) -> Iterator[list[SeveraInvoice]]:
         """The invoices in any of the statuses, a page (≤ 100) at a time (customers not read yet:
-        ``load_customers`` the ones that will be sent)."""
-        if not status_guids:
+        ``load_customers`` the ones that will be sent).
+
+        ``consumed=True``: the caller moves most of what it is given out of these statuses before
+        it asks for the next page (a transfer pass). Paging on would then skip invoices (Severa's
+        page token is a position in a list that shrinks under it), so the same position is read
+        again after each page, and only invoices not seen this walk are handed out; a position
+        whose page holds nothing new (invoices that stay: another unit's, a deferred send) is
+        left by its ``NextPageToken``. Every call either hands out new invoices or moves on, so the
+        walk ends; when nothing stays, it costs one call more than plain paging."""
+        statuses = list(status_guids)
+        if not statuses:
             return
-        for page in chunks(self.client.iter_invoices(list(status_guids), row_count=PAGE), PAGE):
-            yield [parse_invoice(data) for data in page]
+        if not consumed:
+            for page in chunks(self.client.iter_invoices(statuses, row_count=PAGE), PAGE):
+                yield [parse_invoice(data) for data in page]
+            return
+        seen: set[str] = set()
+        tokens: list[str] = []
+        token: str | None = None
+        while True:
+            items, next_token = self.client.invoice_page(statuses, token, row_count=PAGE)
+            page = [parse_invoice(data) for data in items]
+            new = [inv for inv in page if inv.guid.lower() not in seen]
+            if new:
+                seen.update(inv.guid.lower() for inv in new)
+                yield new
+                if next_token is None and len(items) < PAGE:
+                    return  # the last, short page: what arrives now is the next pass's
+                continue
+            if next_token is None or next_token in tokens:
+                return
+            tokens.append(next_token)
+            token = next_token
 
     def invoice(self, guid: str) -> SeveraInvoice:
         """One invoice read by GUID (an invoice not in this pass's listing). Raises SeveraError (404)."""

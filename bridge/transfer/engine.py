@@ -4,7 +4,9 @@ One pass (``severa-sandbox bridge sync --once``) does, for every connector and i
 accounts (see ``bridge.transfer.connector``):
 
 1. **pick up**: the invoices in the accounts' transfer statuses are listed a page (100) at a time
-   (the listing carries the whole invoice, so it is not read again); each gets a ledger row
+   (the listing carries the whole invoice, so it is not read again; the pass moves invoices out
+   of the listed status, so each position is read again until it holds nothing new: see
+   ``SeveraSource.invoice_pages``); each gets a ledger row
    (PREPARED) with its idempotency key, and is advanced at once: rows (+ customer) read, the
    payload prepared, SENDING written, sent, SENT, Severa PATCHed to the after-transfer status
    (STATUS_PATCHED). An invoice the user put back into the transfer status after it settled
@@ -140,7 +142,7 @@ class TransferEngine:
     # ------------------------------------------------------------------ 1. pick up
     def _pick_up(self, connector: Connector, accounts: list[Account], report: PassReport) -> None:
         statuses = list(dict.fromkeys(a.transfer_status.guid for a in accounts))
-        for page in self.source.invoice_pages(statuses):
+        for page in self.source.invoice_pages(statuses, consumed=True):
             owned = []
             for invoice in page:
                 account = connector.account_of(invoice, accounts)

@@ -65,7 +65,7 @@ CRASH_POINTS = (
     ("ledger", "transition"),
     ("ledger", "requeue"),
     ("ledger", "discard"),
-    ("severa", "iter_invoices"),
+    ("severa", "invoice_page"),
     ("severa", "iter_invoice_rows"),
     ("severa", "iter_customers"),
     ("severa", "set_invoice_status"),

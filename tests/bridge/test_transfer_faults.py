@@ -246,7 +246,7 @@ CALLS = {
     ("ledger", "prepare"): 3,
     ("ledger", "transition"): 3,
     ("ledger", "claim_notification"): 1,
-    ("severa", "iter_invoices"): 3,
+    ("severa", "invoice_page"): 3,
     ("severa", "iter_invoice_rows"): 3,
     ("severa", "iter_customers"): 3,
     ("severa", "get_invoice"): 1,
