@@ -211,14 +211,14 @@ class TransferEngine:
 
     def _source_version(self, invoice: SeveraInvoice) -> str | None:
         """What the invoice looked like in Severa when taken: its own version and its billing
-        customer's (``"<invoice changed>|customer <customer changed>"``; the customer is read
+        customer's (``"<invoice changed>|customer <card changed>#<digest>"``; the customer is read
         already, a page's customers in one call)."""
         if not invoice.changed_at:
             return None
         customer = self.source.customer_of(invoice)
-        if customer is None or not customer.changed_at:
+        if customer is None:
             return invoice.changed_at
-        return f"{invoice.changed_at}{_CUSTOMER_VERSION}{customer.changed_at}"
+        return f"{invoice.changed_at}{_CUSTOMER_VERSION}{customer.version}"
 
     def _requeue_reason(self, account: Account, entry: LedgerEntry, invoice: SeveraInvoice) -> str | None:
         """Why a settled invoice found in the transfer status is a deliberate new send (None: it

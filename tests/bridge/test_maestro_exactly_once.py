@@ -134,10 +134,12 @@ class MaestroExactlyOnce(WorldMachine):
             self.tracked.discard(guid)
             self.user_moved.add(guid)
 
-    @rule(data=st.data(), email=st.emails())
+    # valid addresses that fit Severa's field: cutting a longer one could leave an invalid address
+    # (no dot in the domain), which Maestro rightly refuses and the bridge logs by name
+    @rule(data=st.data(), email=st.emails().filter(lambda e: len(e) <= 60))
     def edit_customer(self, data: st.DataObject, email: str) -> None:
         guid = data.draw(st.sampled_from(self.customers), label="customer")
-        self.w.severa_sim.main.update_customer(guid, email=email.lower()[:60])
+        self.w.severa_sim.main.update_customer(guid, email=email.lower())
 
     @rule(data=st.data(), broken=st.booleans())
     def break_or_fix_customer(self, data: st.DataObject, broken: bool) -> None:

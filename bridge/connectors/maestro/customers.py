@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 from dataclasses import dataclass, field
 
 from bridge.connectors.maestro.client import MaestroClient
@@ -42,9 +40,8 @@ class SyncResult:
 
 
 def version_of(card: CustomerCard) -> str:
-    """Severa's change time and a digest of the card: the version a copy in Maestro is of."""
-    digest = hashlib.sha256(repr(dataclasses.astuple(card)).encode()).hexdigest()[:16]
-    return f"{card.changed_at}#{digest}"
+    """The version of the card a copy in Maestro is of (``CustomerCard.version``)."""
+    return card.version
 
 
 class CustomerSync:
